@@ -1,0 +1,3 @@
+"""Fixtures shared by every test module live in tests/helpers/; this file only registers them."""
+
+pytest_plugins = ["tests.helpers.projects"]

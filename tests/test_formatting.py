@@ -1,0 +1,60 @@
+"""filler.formatting: the installed ruff formats code, with the rendered project's settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from filler.errors import ProjectError
+from filler.formatting import format_python
+
+CALL = "result = some_function(first_argument, second_argument, third_argument)\n"
+WITH = (
+    'with open("aaaaaaaaaaaaaaaaaa") as a, open("bbbbbbbbbbbbbbbbbbbbbb") as b, '
+    'open("cccccccccccccccccc") as c:\n    pass\n'
+)
+
+
+def test_code_comes_back_formatted_and_formatting_is_idempotent() -> None:
+    formatted = format_python("x = {'a':1,\n  'b':[1,2]}\ndef f( a ):\n  return a\n")
+    assert formatted == 'x = {"a": 1, "b": [1, 2]}\n\n\ndef f(a):\n    return a\n'
+    assert format_python(formatted) == formatted
+
+
+def test_line_length_is_honoured() -> None:
+    assert format_python(CALL) == CALL
+    assert format_python(CALL, line_length=40) == (
+        "result = some_function(\n"
+        "    first_argument,\n    second_argument,\n    third_argument,\n)\n"
+    )
+
+
+def test_target_version_is_honoured() -> None:
+    # Parenthesized context managers need Python 3.9+, so ruff only writes them from py39 on.
+    assert format_python(WITH, target_version="py310").startswith("with (\n")
+    assert format_python(WITH, target_version="py38").startswith("with open(")
+
+
+def test_an_unknown_target_version_is_a_project_error() -> None:
+    with pytest.raises(ProjectError, match="ruff could not format the code"):
+        format_python(CALL, target_version="py99")
+
+
+def test_unicode_survives_whatever_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LC_ALL", "C")
+    monkeypatch.setenv("PYTHONIOENCODING", "ascii")
+    assert format_python("s = 'héllo 🎉 日本'\n") == 's = "héllo 🎉 日本"\n'
+
+
+def test_code_that_does_not_parse_is_a_project_error() -> None:
+    with pytest.raises(ProjectError, match=r"ruff could not format the code: .*module\.py:1"):
+        format_python("def broken(:\n")
+
+
+def test_configuration_around_the_caller_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ruff.toml").write_text('line-length = 20\n[format]\nquote-style = "single"\n')
+    monkeypatch.chdir(tmp_path)
+    assert format_python("x = 'a'\n" + CALL) == 'x = "a"\n' + CALL
