@@ -1,0 +1,248 @@
+"""Find a module's units, what filler fills, and the two hashes that decide when to fill them.
+
+A unit is a public top-level function, or a public top-level class with the methods filler writes
+(its targets). A stub's body is, after its docstring, exactly `raise NotImplementedError` (or
+`raise NotImplementedError()`). A class with stub methods targets only those; a class without
+targets its public and dunder methods (what `--force` re-fills). `@abstractmethod` and
+`@overload` functions, `Protocol` classes, private names and names defined twice are never
+targets, and a class with no targets is not a unit.
+
+- `spec_hash` covers what the spec decides: the module docstring (the feature description) and
+  the unit's signatures (`ast.dump` of decorators, parameters, return annotation, async-ness) and
+  cleaned docstrings; for a class also its header and every method that is a stub, public or a
+  dunder. Formatting and comments never change it.
+- `body_sha` covers the code after the docstrings: the function's, or every method's of the
+  class (including private helpers a fill added). It compares syntax trees, so `ruff format`
+  is not an edit, and a docstring change never changes it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from filler.errors import ProjectError
+from filler.merge import ReplaceBody, split_docstring, statements_of
+
+__all__ = [
+    "Unit",
+    "body_sha",
+    "find_units",
+    "reset_to_stub",
+    "signature_dump",
+    "unit_source",
+]
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+_STUB = m.SimpleStatementLine(
+    body=[
+        m.Raise(
+            exc=m.Name("NotImplementedError") | m.Call(func=m.Name("NotImplementedError"), args=[]),
+            cause=None,
+        )
+    ]
+)
+_NEVER_TARGETS = frozenset({"abstractmethod", "overload"})
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing filler fills: a top-level function, or a class with its target methods."""
+
+    id: str  # "textkit.tokenize:word_tokens"
+    module: str  # "textkit.tokenize"
+    qualname: str  # "word_tokens" | "Vocabulary" | "main"
+    path: Path  # the file, relative to the project root
+    kind: Literal["function", "class"]
+    targets: tuple[str, ...]  # whose bodies get written: ("word_tokens",) or ("__init__", "add")
+    is_stub: bool  # some target still has the stub body
+    spec_hash: str  # sha256 hex of the normalised spec parts
+    body_sha: str  # sha256 hex of the non-docstring code
+    line: int  # 1-based line of the def/class
+
+
+def find_units(source: str, module: str, path: Path) -> list[Unit]:
+    """Every unit of a module, in source order."""
+    wrapper = MetadataWrapper(cst.parse_module(source))
+    positions = wrapper.resolve(PositionProvider)
+    tree = ast.parse(source)
+    nodes = {node.name: node for node in tree.body if isinstance(node, FunctionNode | ast.ClassDef)}
+    repeated = _repeated(wrapper.module.body)
+    feature = ast.get_docstring(tree) or ""
+    units: list[Unit] = []
+    for statement in wrapper.module.body:
+        if not isinstance(statement, cst.FunctionDef | cst.ClassDef):
+            continue
+        name = statement.name.value
+        if name.startswith("_") or name in repeated:
+            continue
+        targets, stubs = _targets(statement)
+        if not targets:
+            continue
+        node = nodes[name]
+        units.append(
+            Unit(
+                id=f"{module}:{name}",
+                module=module,
+                qualname=name,
+                path=path,
+                kind="class" if isinstance(statement, cst.ClassDef) else "function",
+                targets=targets,
+                is_stub=bool(stubs),
+                spec_hash=_spec_hash(feature, node, stubs),
+                body_sha=_body_sha(node),
+                line=positions[statement].start.line,
+            )
+        )
+    return units
+
+
+def unit_source(source: str, unit: Unit) -> str:
+    """The unit's code as it stands in `source`: decorators, header, docstrings and bodies."""
+    tree = cst.parse_module(source)
+    return tree.code_for_node(_find(tree, unit).with_changes(leading_lines=[]))
+
+
+def reset_to_stub(source: str, unit: Unit) -> str:
+    """The module with every target of the unit stubbed again (its docstrings kept)."""
+    tree = cst.parse_module(source)
+    _find(tree, unit)
+    stub = [cst.parse_statement("raise NotImplementedError\n")]
+    owner = () if unit.kind == "function" else (unit.qualname,)
+    paths = [(*owner, target) for target in unit.targets]
+    return tree.visit(ReplaceBody(dict.fromkeys(paths, stub))).code
+
+
+def body_sha(source: str, qualname: str) -> str:
+    """`Unit.body_sha` of the top-level function or class `qualname` in `source`."""
+    for node in ast.parse(source).body:
+        if isinstance(node, FunctionNode | ast.ClassDef) and node.name == qualname:
+            return _body_sha(node)
+    raise ProjectError(f"{qualname} is not defined in this module")
+
+
+def signature_dump(node: FunctionNode) -> str:
+    """A function's signature as plain structure: name, async-ness, decorators, args, returns."""
+    parts = [type(node).__name__, node.name, *map(ast.dump, node.decorator_list)]
+    parts += [ast.dump(node.args), ast.dump(node.returns) if node.returns else ""]
+    return "\n".join(parts)
+
+
+def _find(tree: cst.Module, unit: Unit) -> cst.FunctionDef | cst.ClassDef:
+    for statement in tree.body:
+        if (
+            isinstance(statement, cst.FunctionDef | cst.ClassDef)
+            and statement.name.value == unit.qualname
+        ):
+            return statement
+    raise ProjectError(f"{unit.id} is no longer defined in {unit.path}")
+
+
+def _repeated(statements: Sequence[cst.BaseStatement]) -> set[str]:
+    counts = Counter(
+        statement.name.value
+        for statement in statements
+        if isinstance(statement, cst.FunctionDef | cst.ClassDef)
+    )
+    return {name for name, count in counts.items() if count > 1}
+
+
+def _decorator_names(function: cst.FunctionDef) -> Iterator[str]:
+    for decorator in function.decorators:
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call):
+            expression = expression.func
+        yield (get_full_name_for_node(expression) or "").rsplit(".", 1)[-1]
+
+
+def _is_stub(function: cst.FunctionDef) -> bool:
+    rest = split_docstring(statements_of(function.body))[1]
+    return len(rest) == 1 and m.matches(rest[0], _STUB)
+
+
+def _is_protocol(klass: cst.ClassDef) -> bool:
+    for base in klass.bases:
+        expression = base.value
+        if isinstance(expression, cst.Subscript):
+            expression = expression.value
+        if (get_full_name_for_node(expression) or "").rsplit(".", 1)[-1] == "Protocol":
+            return True
+    return False
+
+
+def _public_or_dunder(name: str) -> bool:
+    return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
+
+
+def _targets(definition: cst.FunctionDef | cst.ClassDef) -> tuple[tuple[str, ...], set[str]]:
+    """The unit's targets and which of them are stubs; no targets: not a unit."""
+    if isinstance(definition, cst.FunctionDef):
+        if _NEVER_TARGETS.intersection(_decorator_names(definition)):
+            return (), set()
+        return (definition.name.value,), {definition.name.value} if _is_stub(definition) else set()
+    if _is_protocol(definition):
+        return (), set()
+    members = statements_of(definition.body)
+    repeated = _repeated(members)
+    methods = [
+        member
+        for member in members
+        if isinstance(member, cst.FunctionDef)
+        and member.name.value not in repeated
+        and not _NEVER_TARGETS.intersection(_decorator_names(member))
+    ]
+    stubs = [method.name.value for method in methods if _is_stub(method)]
+    if stubs:
+        return tuple(stubs), set(stubs)
+    return tuple(
+        method.name.value for method in methods if _public_or_dunder(method.name.value)
+    ), set()
+
+
+def _methods(klass: ast.ClassDef) -> list[FunctionNode]:
+    return [node for node in klass.body if isinstance(node, FunctionNode)]
+
+
+def _sha256(parts: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
+
+
+def _spec_hash(feature: str, node: FunctionNode | ast.ClassDef, stubs: set[str]) -> str:
+    parts = [feature]
+    if isinstance(node, ast.ClassDef):
+        header = [*node.decorator_list, *node.bases, *node.keywords]
+        parts += ["class", node.name, *map(ast.dump, header), ast.get_docstring(node) or ""]
+        hashed = [
+            method
+            for method in _methods(node)
+            if method.name in stubs or _public_or_dunder(method.name)
+        ]
+    else:
+        hashed = [node]
+    for function in hashed:
+        parts += [signature_dump(function), ast.get_docstring(function) or ""]
+    return _sha256(parts)
+
+
+def _code_after_docstring(function: FunctionNode) -> str:
+    body = function.body
+    if ast.get_docstring(function, clean=False) is not None:
+        body = body[1:]
+    return "\n".join(ast.dump(statement) for statement in body)
+
+
+def _body_sha(node: FunctionNode | ast.ClassDef) -> str:
+    functions = _methods(node) if isinstance(node, ast.ClassDef) else [node]
+    return _sha256([f"{f.name}\n{_code_after_docstring(f)}" for f in functions])
