@@ -59,7 +59,10 @@ class Usage:
 
 @dataclass(frozen=True)
 class Reply:
-    """What the model said. `finish_reason` is "stop", "length" (truncated) or the provider's own word."""
+    """What the model said.
+
+    `finish_reason` is "stop", "length" (truncated) or the provider's own word.
+    """
 
     text: str
     finish_reason: str
@@ -86,10 +89,14 @@ class ProviderSettings:
 class Provider(ABC):
     """A model behind one async call. Subclasses set the class attributes and `complete`."""
 
-    name: ClassVar[str]
+    # A class attribute on providers; wrappers (retries, recording) copy their inner provider's.
+    name: str
     default_model: ClassVar[str] = ""
     # Environment variables that hold this provider's key, first match wins; empty: no key needed.
     key_env: ClassVar[tuple[str, ...]] = ()
+    # How much context the prompts give (see filler.prompts): "compact" for very small models.
+    # A class attribute on providers; wrappers copy their inner provider's, like `name`.
+    prompt_style: Literal["full", "compact"] = "full"
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
