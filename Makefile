@@ -42,8 +42,13 @@ lint: venv
 test: venv local-model lint
 	$(BIN)/pytest
 
+# Render the demo spec (once), fill it with the embedded model, run the filled project's own
+# tests, and show every unit. A second run finds nothing to fill and makes no model call.
 demo: venv local-model
-	$(BIN)/python -m filler.demo $(DEMO_SPEC) $(DEMO_DIR)
+	@test -d $(DEMO_DIR) || $(BIN)/filler new $(DEMO_SPEC) $(DEMO_DIR) --no-fill
+	$(BIN)/filler fill $(DEMO_DIR) --provider local; test $$? -le 1
+	cd $(DEMO_DIR) && PYTHONPATH=src ../$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/filler status $(DEMO_DIR)
 
 docs: venv
 	$(BIN)/mkdocs build --strict

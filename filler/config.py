@@ -49,7 +49,8 @@ class Settings:
     provider_settings: ProviderSettings
     rpm: int | None = None
     tpm: int | None = None
-    max_concurrency: int = 4
+    # Provider calls in flight at once; None: as many as the fill can make (jobs x samples).
+    max_concurrency: int | None = None
     max_rounds: int = 3
     samples: int = 1
     jobs: int = 4
@@ -211,7 +212,7 @@ def load_settings(
         ),
         rpm=sources.value(_RPM, None),
         tpm=sources.value(_TPM, None),
-        max_concurrency=sources.value(_MAX_CONCURRENCY, Settings.max_concurrency),
+        max_concurrency=sources.value(_MAX_CONCURRENCY, None),
         max_rounds=sources.value(_MAX_ROUNDS, Settings.max_rounds),
         samples=sources.value(_SAMPLES, Settings.samples),
         jobs=sources.value(_JOBS, Settings.jobs),

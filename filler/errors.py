@@ -1,11 +1,12 @@
 """Every exception filler raises, in one tree.
 
     FillerError
-    ├── UserError                bad input or configuration; `str()` is a ready one-line message (exit 2)
+    ├── UserError                bad input or configuration; `str()` is a one-line message (exit 2)
     │   ├── SpecError            a spec field is invalid; names the field and the fix
-    │   ├── ProjectError         not a filler project, a dirty git tree, a file that is not Python ...
-    │   └── ConfigError          a setting or provider choice that cannot work (missing key, bad value)
-    └── ProviderError            a provider call failed; raised at the provider's boundary `from` the SDK error
+    │   ├── ProjectError         not a filler project, a dirty git tree, a damaged lock file ...
+    │   └── ConfigError          a setting or provider choice that cannot work (missing key ...)
+    ├── PlanFailed               `filler plan` got no valid spec from the model (exit 1)
+    └── ProviderError            a provider call failed; raised at its boundary `from` the SDK error
         ├── Retryable            worth another try after `retry_after` seconds (None: use backoff)
         │   ├── RateLimited      429 / RESOURCE_EXHAUSTED per minute
         │   └── TransientError   5xx, timeouts, dropped connections, malformed replies
@@ -29,6 +30,7 @@ __all__ = [
     "FillerError",
     "ModelNotFound",
     "NoReply",
+    "PlanFailed",
     "ProjectError",
     "ProviderError",
     "ProviderSetupError",
@@ -72,6 +74,10 @@ class ProjectError(UserError):
 
 class ConfigError(UserError):
     """A setting, flag or provider choice that cannot work."""
+
+
+class PlanFailed(FillerError):
+    """No draft the model wrote passed the spec's validation within the allowed rounds."""
 
 
 class ProviderError(FillerError):

@@ -304,6 +304,9 @@ class AddMethods(cst.CSTTransformer):
         self._class_name = class_name
         self._methods = [_spaced(method, 1) for method in methods]
 
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Module)  # works on the module's statements only
+
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self._methods:
             return updated_node
@@ -352,6 +355,9 @@ class AddHelpers(cst.CSTTransformer):
         super().__init__()
         self._anchor = anchor
         self._helpers = [_spaced(helper, 2) for helper in helpers]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Module)  # works on the module's statements only
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if not self._helpers:

@@ -442,7 +442,8 @@ class Function(_Model):
     )
     returns: TypeExpr = Field(default="None", description="The return annotation.")
     doc: Text = Field(description="What it does; the docstring's first part.")
-    examples: tuple[Example, ...] = Field(min_length=1)
+    # Optional: without examples a unit has no generated test, so only the gates check its fill.
+    examples: tuple[Example, ...] = ()
 
 
 class Method(Function):

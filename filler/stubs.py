@@ -28,16 +28,14 @@ from pathlib import Path
 from typing import Literal
 
 import libcst as cst
-import libcst.matchers as m
-from libcst.helpers import get_full_name_for_node
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from filler.errors import ProjectError
-from filler.merge import ReplaceBody, split_docstring, statements_of
+from filler.merge import ReplaceBody
 
 __all__ = [
     "Unit",
     "body_sha",
+    "find_unit",
     "find_units",
     "reset_to_stub",
     "signature_dump",
@@ -46,14 +44,6 @@ __all__ = [
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
-_STUB = m.SimpleStatementLine(
-    body=[
-        m.Raise(
-            exc=m.Name("NotImplementedError") | m.Call(func=m.Name("NotImplementedError"), args=[]),
-            cause=None,
-        )
-    ]
-)
 _NEVER_TARGETS = frozenset({"abstractmethod", "overload"})
 
 
@@ -74,39 +64,38 @@ class Unit:
 
 
 def find_units(source: str, module: str, path: Path) -> list[Unit]:
-    """Every unit of a module, in source order."""
-    wrapper = MetadataWrapper(cst.parse_module(source))
-    positions = wrapper.resolve(PositionProvider)
+    """Every unit of a module, in source order. Plain `ast`: this runs for every file, every run."""
+    return list(_units(source, module, path))
+
+
+def find_unit(source: str, module: str, path: Path, qualname: str) -> Unit | None:
+    """The unit `qualname` of a module, or None; hashes only that one."""
+    return next(_units(source, module, path, only=qualname), None)
+
+
+def _units(source: str, module: str, path: Path, only: str | None = None) -> Iterator[Unit]:
     tree = ast.parse(source)
-    nodes = {node.name: node for node in tree.body if isinstance(node, FunctionNode | ast.ClassDef)}
-    repeated = _repeated(wrapper.module.body)
+    definitions = [node for node in tree.body if isinstance(node, FunctionNode | ast.ClassDef)]
+    repeated = _repeated(definitions)
     feature = ast.get_docstring(tree) or ""
-    units: list[Unit] = []
-    for statement in wrapper.module.body:
-        if not isinstance(statement, cst.FunctionDef | cst.ClassDef):
+    for node in definitions:
+        if node.name.startswith("_") or node.name in repeated or only not in (None, node.name):
             continue
-        name = statement.name.value
-        if name.startswith("_") or name in repeated:
-            continue
-        targets, stubs = _targets(statement)
+        targets, stubs = _targets(node)
         if not targets:
             continue
-        node = nodes[name]
-        units.append(
-            Unit(
-                id=f"{module}:{name}",
-                module=module,
-                qualname=name,
-                path=path,
-                kind="class" if isinstance(statement, cst.ClassDef) else "function",
-                targets=targets,
-                is_stub=bool(stubs),
-                spec_hash=_spec_hash(feature, node, stubs),
-                body_sha=_body_sha(node),
-                line=positions[statement].start.line,
-            )
+        yield Unit(
+            id=f"{module}:{node.name}",
+            module=module,
+            qualname=node.name,
+            path=path,
+            kind="class" if isinstance(node, ast.ClassDef) else "function",
+            targets=targets,
+            is_stub=bool(stubs),
+            spec_hash=_spec_hash(feature, node, stubs),
+            body_sha=_body_sha(node),
+            line=node.lineno,
         )
-    return units
 
 
 def unit_source(source: str, unit: Unit) -> str:
@@ -150,65 +139,59 @@ def _find(tree: cst.Module, unit: Unit) -> cst.FunctionDef | cst.ClassDef:
     raise ProjectError(f"{unit.id} is no longer defined in {unit.path}")
 
 
-def _repeated(statements: Sequence[cst.BaseStatement]) -> set[str]:
+def _repeated(definitions: Sequence[ast.stmt]) -> set[str]:
     counts = Counter(
-        statement.name.value
-        for statement in statements
-        if isinstance(statement, cst.FunctionDef | cst.ClassDef)
+        node.name for node in definitions if isinstance(node, FunctionNode | ast.ClassDef)
     )
     return {name for name, count in counts.items() if count > 1}
 
 
-def _decorator_names(function: cst.FunctionDef) -> Iterator[str]:
-    for decorator in function.decorators:
-        expression = decorator.decorator
-        if isinstance(expression, cst.Call):
-            expression = expression.func
-        yield (get_full_name_for_node(expression) or "").rsplit(".", 1)[-1]
+def _last_name(expression: ast.expr) -> str:
+    if isinstance(expression, ast.Call | ast.Subscript):
+        expression = expression.func if isinstance(expression, ast.Call) else expression.value
+    if isinstance(expression, ast.Attribute):
+        return expression.attr
+    return expression.id if isinstance(expression, ast.Name) else ""
 
 
-def _is_stub(function: cst.FunctionDef) -> bool:
-    rest = split_docstring(statements_of(function.body))[1]
-    return len(rest) == 1 and m.matches(rest[0], _STUB)
-
-
-def _is_protocol(klass: cst.ClassDef) -> bool:
-    for base in klass.bases:
-        expression = base.value
-        if isinstance(expression, cst.Subscript):
-            expression = expression.value
-        if (get_full_name_for_node(expression) or "").rsplit(".", 1)[-1] == "Protocol":
-            return True
-    return False
+def _is_stub(function: FunctionNode) -> bool:
+    body = function.body
+    if ast.get_docstring(function, clean=False) is not None:
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].cause is not None:
+        return False
+    exc = body[0].exc
+    if isinstance(exc, ast.Call) and not exc.args and not exc.keywords:
+        exc = exc.func
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
 
 
 def _public_or_dunder(name: str) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
-def _targets(definition: cst.FunctionDef | cst.ClassDef) -> tuple[tuple[str, ...], set[str]]:
+def _never_target(function: FunctionNode) -> bool:
+    return any(_last_name(d) in _NEVER_TARGETS for d in function.decorator_list)
+
+
+def _targets(definition: FunctionNode | ast.ClassDef) -> tuple[tuple[str, ...], set[str]]:
     """The unit's targets and which of them are stubs; no targets: not a unit."""
-    if isinstance(definition, cst.FunctionDef):
-        if _NEVER_TARGETS.intersection(_decorator_names(definition)):
+    if not isinstance(definition, ast.ClassDef):
+        if _never_target(definition):
             return (), set()
-        return (definition.name.value,), {definition.name.value} if _is_stub(definition) else set()
-    if _is_protocol(definition):
+        return (definition.name,), {definition.name} if _is_stub(definition) else set()
+    if any(_last_name(base) == "Protocol" for base in definition.bases):
         return (), set()
-    members = statements_of(definition.body)
-    repeated = _repeated(members)
+    repeated = _repeated(definition.body)
     methods = [
         member
-        for member in members
-        if isinstance(member, cst.FunctionDef)
-        and member.name.value not in repeated
-        and not _NEVER_TARGETS.intersection(_decorator_names(member))
+        for member in _methods(definition)
+        if member.name not in repeated and not _never_target(member)
     ]
-    stubs = [method.name.value for method in methods if _is_stub(method)]
+    stubs = [method.name for method in methods if _is_stub(method)]
     if stubs:
         return tuple(stubs), set(stubs)
-    return tuple(
-        method.name.value for method in methods if _public_or_dunder(method.name.value)
-    ), set()
+    return tuple(method.name for method in methods if _public_or_dunder(method.name)), set()
 
 
 def _methods(klass: ast.ClassDef) -> list[FunctionNode]:

@@ -27,7 +27,7 @@ def test_defaults_without_any_setting() -> None:
     assert settings == Settings(provider="local", provider_settings=ProviderSettings())
     assert (settings.max_rounds, settings.samples, settings.jobs) == (3, 1, 4)
     assert (settings.test_timeout, settings.temperature, settings.max_tokens) == (10.0, 0.0, 1024)
-    assert (settings.rpm, settings.tpm, settings.max_concurrency) == (None, None, 4)
+    assert (settings.rpm, settings.tpm, settings.max_concurrency) == (None, None, None)
     assert settings.record_path is None
 
 

@@ -182,11 +182,6 @@ def test_the_textkit_example_is_large_and_the_strkit_one_small() -> None:
         ),
         ("features.0.functions.0.doc", "", "features[0].functions[0].doc: must not be empty"),
         (
-            "features.0.functions.0.examples",
-            [],
-            "features[0].functions[0].examples: must not be empty",
-        ),
-        (
             "features.0.functions.0.examples.0.call",
             "word_tokens(",
             "examples[0].call: 'word_tokens(' is not a Python expression",

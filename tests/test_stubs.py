@@ -8,7 +8,7 @@ import pytest
 
 import filler.stubs
 from filler.errors import ProjectError
-from filler.stubs import Unit, body_sha, find_units, reset_to_stub, unit_source
+from filler.stubs import Unit, body_sha, find_unit, find_units, reset_to_stub, unit_source
 from tests.helpers.merge_cases import clean
 
 PATH = Path("src/textkit/tokenize.py")
@@ -59,11 +59,19 @@ def test_public_surface() -> None:
     assert filler.stubs.__all__ == [
         "Unit",
         "body_sha",
+        "find_unit",
         "find_units",
         "reset_to_stub",
         "signature_dump",
         "unit_source",
     ]
+
+
+def test_find_unit_is_find_units_for_one_name() -> None:
+    every = {unit.qualname: unit for unit in find_units(TOKENIZE, "textkit.tokenize", PATH)}
+    for name, unit in every.items():
+        assert find_unit(TOKENIZE, "textkit.tokenize", PATH, name) == unit
+    assert find_unit(TOKENIZE, "textkit.tokenize", PATH, "nope") is None
 
 
 def test_the_stub_convention_example() -> None:

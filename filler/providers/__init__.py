@@ -44,7 +44,8 @@ def open_provider(settings: Settings) -> Provider:
     # Replay makes no network call: nothing to limit or retry, and a limiter could reorder
     # the calls of one unit, whose replies must come out in call order.
     if settings.provider != "replay":
-        limiter = RateLimiter(settings.rpm, settings.tpm, settings.max_concurrency)
+        concurrency = settings.max_concurrency or settings.jobs * settings.samples
+        limiter = RateLimiter(settings.rpm, settings.tpm, concurrency)
         provider = Guarded(provider, limiter, settings.retry)
     if settings.record_path is not None:
         provider = Recording(provider, settings.record_path)

@@ -1,0 +1,141 @@
+"""A rendered project as the filler sees it: its answers, its modules and what they may import.
+
+The answers file Copier wrote (`.copier-answers.yml`) is the spec; it names the package, the
+features and the dependencies. Modules to fill are `src/<package>/<feature>.py` and
+`examples/<feature>_demo.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from filler.errors import ProjectError
+from filler.gates import AllowedImports
+
+__all__ = ["ANSWERS_FILE", "Module", "Project", "find_project_root", "import_names", "load_project"]
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+# Distributions whose import name is not their project name, for when they are not installed
+# where the filler runs (installed ones are read from their metadata instead).
+_KNOWN_IMPORT_NAMES = {
+    "beautifulsoup4": ("bs4",),
+    "pillow": ("PIL",),
+    "pyyaml": ("yaml",),
+    "python-dateutil": ("dateutil",),
+    "scikit-learn": ("sklearn",),
+    "opencv-python": ("cv2",),
+    "attrs": ("attr", "attrs"),
+}
+
+
+@dataclass(frozen=True)
+class Module:
+    """One fillable file: its dotted name, its path relative to the project root, its text."""
+
+    name: str
+    path: Path
+    source: str
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    package: str
+    description: str
+    dependencies: tuple[str, ...]
+    answers: Mapping[str, Any]
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / ".filler" / "lock.json"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".filler"
+
+    def module_paths(self) -> list[tuple[str, Path]]:
+        """(dotted module, relative path) of every file the filler looks into, sorted."""
+        found: list[tuple[str, Path]] = []
+        src = Path("src") / self.package
+        for path in sorted((self.root / src).glob("*.py")):
+            if path.name != "__init__.py":
+                found.append((f"{self.package}.{path.stem}", src / path.name))
+        for path in sorted((self.root / "examples").glob("*_demo.py")):
+            found.append((f"examples.{path.stem}", Path("examples") / path.name))
+        return found
+
+    def modules(self) -> Iterator[Module]:
+        for name, path in self.module_paths():
+            yield Module(name, path, (self.root / path).read_text(encoding="utf-8"))
+
+    def allowed_imports(self) -> AllowedImports:
+        names: set[str] = set()
+        for requirement in self.dependencies:
+            names.update(import_names(requirement))
+        return AllowedImports(package=self.package, third_party=frozenset(names))
+
+    def feature_description(self, module: str) -> str:
+        stem = module.rsplit(".", 1)[-1].removesuffix("_demo")
+        for feature in self.answers.get("features") or []:
+            if isinstance(feature, Mapping) and feature.get("name") == stem:
+                return str(feature.get("description", ""))
+        return ""
+
+
+def import_names(requirement: str) -> tuple[str, ...]:
+    """Top-level import names a PEP 508 requirement provides (`PyYAML>=6` -> `("yaml",)`)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if match is None:
+        return ()
+    dist = match.group(1)
+    canonical = re.sub(r"[-_.]+", "-", dist).lower()
+    installed = [
+        module
+        for module, dists in metadata.packages_distributions().items()
+        if any(re.sub(r"[-_.]+", "-", d).lower() == canonical for d in dists)
+    ]
+    if installed:
+        return tuple(sorted(installed))
+    return _KNOWN_IMPORT_NAMES.get(canonical, (canonical.replace("-", "_"),))
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest directory at or above `start` holding the answers file."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ANSWERS_FILE).is_file():
+            return candidate
+    raise ProjectError(
+        f"{start} is not inside a copier-filler project (no {ANSWERS_FILE} found); "
+        "render one with `filler new SPEC DEST`"
+    )
+
+
+def load_project(path: Path) -> Project:
+    root = find_project_root(path)
+    try:
+        answers = yaml.safe_load((root / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ProjectError(f"{root / ANSWERS_FILE} is not valid YAML: {exc}") from exc
+    if not isinstance(answers, Mapping) or not isinstance(answers.get("package_name"), str):
+        raise ProjectError(
+            f"{root / ANSWERS_FILE} has no package_name; render the project with `filler new`"
+        )
+    package = answers["package_name"]
+    if not (root / "src" / package).is_dir():
+        raise ProjectError(f"{root} has no src/{package}/; re-render it with `filler new`")
+    return Project(
+        root=root,
+        package=package,
+        description=str(answers.get("description", "")),
+        dependencies=tuple(str(d) for d in answers.get("dependencies") or ()),
+        answers=answers,
+    )

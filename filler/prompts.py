@@ -1,0 +1,108 @@
+"""Chat messages rendered from the Jinja templates in `filler/prompts/`.
+
+Every fill conversation starts with the same system message for the whole run and puts the
+package-wide part before the unit-specific part, so providers that cache prompt prefixes can
+reuse them across units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import jinja2
+
+from filler.providers.base import Message
+
+__all__ = ["Failure", "Feedback", "PromptContext", "PromptStyle", "Prompts"]
+
+UnitKind = Literal["function", "class", "demo"]
+# "full" shows the model the package's API, the module's imports and the visible tests;
+# "compact" shows only the unit, which is all a very small model (SmolLM2-135M) can use.
+PromptStyle = Literal["full", "compact"]
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    package: str
+    package_description: str
+    module: str
+    feature_description: str
+    qualname: str
+    kind: UnitKind
+    unit_source: str  # the unit as a stub, with its signature and docstring
+    module_imports: str
+    tests: str  # the visible tests' source
+    siblings: str  # public signatures of the package
+    third_party: tuple[str, ...]
+    feature_module: str = ""  # for demos: the module it demonstrates, and its public names
+    feature_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Failure:
+    name: str
+    message: str
+    trace: str
+    line: str = ""  # the failing line of the test, when the trace shows it
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Why the last candidate was not good enough; exactly one of the fields is set."""
+
+    rejection: str | None = None  # a gate or extraction reason
+    excerpt: str = ""
+    failures: tuple[Failure, ...] = ()
+    total: int = 0
+    timed_out: bool = False
+    timeout: float = 0.0
+    script_output: str | None = None
+
+
+class Prompts:
+    """The prompt templates of one style, loaded once from the package."""
+
+    def __init__(self, style: PromptStyle = "full") -> None:
+        self.style = style
+        self._env = jinja2.Environment(
+            loader=jinja2.PackageLoader("filler", "prompts"),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=False,
+            autoescape=False,  # plain text for a model, not HTML
+        )
+
+    def _render(self, name: str, **values: object) -> str:
+        return self._env.get_template(name).render(**values).strip()
+
+    def fill(self, ctx: PromptContext) -> tuple[Message, ...]:
+        values = asdict(ctx)
+        if self.style == "compact":
+            return (Message("user", self._render("fill_compact.j2", **values)),)
+        return (
+            Message("system", self._render("system.j2", **values)),
+            Message("user", self._render("fill.j2", **values)),
+        )
+
+    def repair(self, ctx: PromptContext, feedback: Feedback) -> Message:
+        name = "repair_compact.j2" if self.style == "compact" else "repair.j2"
+        return Message("user", self._render(name, qualname=ctx.qualname, **asdict(feedback)))
+
+    def truncated(self, ctx: PromptContext) -> Message:
+        return Message("user", self._render("truncated.j2", qualname=ctx.qualname))
+
+    def plan(self, idea: str, features: Sequence[str], outline: str) -> tuple[Message, ...]:
+        """`filler plan`'s request: an idea (and wanted features) to a spec, given its outline."""
+        text = self._render("plan.j2", idea=idea.strip(), features=features, outline=outline)
+        return (Message("user", text),)
+
+    def plan_repair(self, problems: Sequence[str]) -> Message:
+        return Message("user", self._render("plan_repair.j2", problems=problems))
+
+    def design_tests(self, ctx: PromptContext) -> tuple[Message, ...]:
+        values = asdict(ctx)
+        return (
+            Message("system", self._render("system.j2", **values)),
+            Message("user", self._render("design_tests.j2", **values)),
+        )

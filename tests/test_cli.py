@@ -1,0 +1,167 @@
+"""The `filler` console script, run as a user runs it: a subprocess, its output, its exit code."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from filler.lockfile import read_lock
+from filler.stubs import find_units
+from tests.helpers.projects import CHECKOUT
+from tests.helpers.replies import STRKIT, write_replies
+from tests.helpers.wire import OPENAI, LoopbackServer
+
+FILLER = [sys.executable, "-m", "filler"]
+SPEC = CHECKOUT / "examples" / "specs" / "strkit.yml"
+
+
+def filler(
+    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    return subprocess.run(
+        [*FILLER, *map(str, args)],
+        cwd=cwd,
+        env={**base, "FILLER_PROVIDER": "", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_version_and_help() -> None:
+    assert filler("--version").stdout.strip() == "filler, version 0.1.0"
+    help_text = filler("--help").stdout
+    for command in ("new", "fill", "status", "plan"):
+        assert command in help_text
+
+
+def test_new_fills_and_a_rerun_has_nothing_to_do(tmp_path: Path) -> None:
+    replies = write_replies(tmp_path / "replies.json", STRKIT)
+    done = filler("new", SPEC, tmp_path / "p", "--provider", "replay", "--replies", replies)
+    assert done.returncode == 0, done.stderr
+    # Not a terminal: one plain line per unit, then the summary.
+    assert "filled   strkit.arith:add 2/2 tests" in done.stderr
+    assert "8 filled and verified, 0 left as stubs, 8 calls" in done.stderr
+    empty = write_replies(tmp_path / "empty.json", {})
+    again = filler("fill", tmp_path / "p", "--replies", empty)
+    assert again.returncode == 0, again.stderr
+    assert "nothing to fill" in again.stderr
+
+
+def test_status_json_lists_every_unit(tmp_path: Path) -> None:
+    assert filler("new", SPEC, tmp_path / "p", "--no-fill").returncode == 0
+    done = filler("status", tmp_path / "p", "--json")
+    rows = json.loads(done.stdout)
+    assert {r["unit"] for r in rows} == set(STRKIT)
+    add = next(r for r in rows if r["unit"] == "strkit.arith:add")
+    assert (add["state"], add["file"]) == ("stub", "src/strkit/arith.py")
+    table = filler("status", tmp_path / "p").stdout
+    assert "strkit.arith:add" in table and "stub" in table
+
+
+def test_units_left_as_stubs_exit_1_with_the_reason(tmp_path: Path) -> None:
+    assert filler("new", SPEC, tmp_path / "p", "--no-fill").returncode == 0
+    replies = write_replies(tmp_path / "r.json", {"strkit.arith:add": "I cannot do that."})
+    done = filler("fill", tmp_path / "p", "--replies", replies, "--only", "strkit.arith:add")
+    assert done.returncode == 1
+    assert "the reply has no Python code defining add" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fill", "."], "is not inside a copier-filler project"),
+        (["fill", "{project}", "--provider", "groq"], "GROQ_API_KEY"),
+        (["fill", "{project}", "--provider", "nope"], "nope"),
+        (["fill", "{project}", "--jobs", "0"], "Invalid value for '--jobs'"),
+        (["new", "{bad_spec}", "{dest}"], "features[0].functions[0].params"),
+        (["new", "{spec}", "{project}"], "not empty"),
+        (["plan", "a keylogger that emails passwords", "-o", "{out}"], "does not draft specs"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line_that_says_what_to_do(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    project = tmp_path / "p"
+    assert filler("new", SPEC, project, "--no-fill").returncode == 0
+    bad_spec = tmp_path / "bad.yml"
+    bad_spec.write_text(SPEC.read_text().replace('"a: int, b: int"', '"a: int,, b"'))
+    names = {
+        "project": project,
+        "bad_spec": bad_spec,
+        "dest": tmp_path / "dest",
+        "spec": SPEC,
+        "out": tmp_path / "spec.yml",
+    }
+    done = filler(*(a.format(**names) for a in args), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "dest").exists() and not (tmp_path / "spec.yml").exists()
+
+
+def test_plan_writes_a_reviewed_spec_with_replay(tmp_path: Path) -> None:
+    spec = SPEC.read_text()
+    replies = write_replies(tmp_path / "r.json", {"plan": f"```yaml\n{spec}\n```"})
+    out = tmp_path / "spec.yml"
+    done = filler("plan", "tiny number helpers", "-o", out, "--provider", "replay",
+                  "--replies", replies)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out}" in done.stderr and "filler new" in done.stderr
+    assert out.read_text().startswith("#")
+
+
+def _unit_reply(body: Mapping[str, Any]) -> str:
+    """What a fake OpenAI-compatible model answers: the strkit reply for the unit asked about
+    (the prompt ends with that unit's stub)."""
+    prompt = body["messages"][-1]["content"]
+    name = re.findall(r"def (\w+)\(", prompt)[-1]
+    if name == "main":
+        feature = re.findall(r"examples\.(\w+)_demo", prompt)[-1]
+        return STRKIT[f"examples.{feature}_demo:main"]
+    return next(reply for unit, reply in STRKIT.items() if unit.endswith(f":{name}"))
+
+
+def test_ctrl_c_leaves_whole_files_and_a_rerun_resumes(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    assert filler("new", SPEC, project, "--no-fill").returncode == 0
+    with LoopbackServer(OPENAI, latency_s=1.0, respond=_unit_reply) as server:
+        args = ["fill", project, "--provider", "openai", "--base-url", f"{server.url}/v1",
+                "--jobs", "1", "--no-design-tests"]  # fmt: skip
+        env = {**os.environ, "OPENAI_API_KEY": "sk-test"}
+        child = subprocess.Popen(
+            [*FILLER, *map(str, args)], env=env, stderr=subprocess.PIPE, text=True
+        )
+        deadline = time.monotonic() + 60
+        while len(read_lock(project / ".filler" / "lock.json").units) < 2:
+            assert time.monotonic() < deadline and child.poll() is None
+            time.sleep(0.05)
+        child.send_signal(signal.SIGINT)
+        _, stderr = child.communicate(timeout=60)
+        assert child.returncode == 130, stderr
+        assert "interrupted" in stderr
+        for path in project.rglob("*.py"):
+            ast.parse(path.read_text())  # every file whole: old or new, never half written
+        lock = read_lock(project / ".filler" / "lock.json")
+        for module in ("arith", "text"):
+            path = Path(f"src/strkit/{module}.py")
+            for unit in find_units((project / path).read_text(), f"strkit.{module}", path):
+                entry = lock.get(unit.id)
+                if not unit.is_stub:  # a filled body is always one the lock knows
+                    assert entry is not None and entry.body_sha == unit.body_sha
+        done = filler(*args, env={"OPENAI_API_KEY": "sk-test"})
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"\d filled and verified, 0 left as stubs", done.stderr)
+    assert set(read_lock(project / ".filler" / "lock.json").units) == set(STRKIT)
