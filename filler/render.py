@@ -13,9 +13,9 @@ the template without a new version.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import subprocess
+import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -31,6 +31,9 @@ from filler.errors import ConfigError, ProjectError, SpecError
 from filler.project import ANSWERS_FILE
 from filler.spec import load_spec
 
+if sys.platform != "win32":
+    import fcntl
+
 __all__ = [
     "bundled_template",
     "bundled_template_repo",
@@ -43,7 +46,7 @@ __all__ = [
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _VALIDATION_PREFIX = "Validation error for question '"
 _CURRENT = ":current:"
-# The template repository is filler's own: its commits need no user identity or signing.
+# The template repository is filler's own: its commits carry filler's name and are never signed.
 _GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "copier-filler",
     "GIT_AUTHOR_EMAIL": "filler@localhost",
@@ -208,7 +211,8 @@ def _copier_errors(source: str) -> Iterator[None]:
     """Copier's failures as ours; its warning about a dirty local template is expected."""
     try:
         with warnings.catch_warnings():
-            # Rendering a checkout's uncommitted template is what a development install wants.
+            # At `--vcs-ref HEAD` a local template renders with its uncommitted changes, as its
+            # author wants, and Copier warns.
             warnings.simplefilter("ignore", DirtyLocalWarning)
             yield
     except ValueError as exc:
@@ -239,7 +243,10 @@ def _first_line(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def _exclusive(lock_path: Path) -> Iterator[None]:
-    """One filler at a time creates the repository or adds a version to it."""
+    """One filler at a time creates the repository or adds a version to it (not on Windows)."""
+    if sys.platform == "win32":
+        yield
+        return
     with lock_path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -275,9 +282,10 @@ def _tags_by_tree(repo: Path) -> dict[str, str]:
 def _commit_and_tag(repo: Path, tree: str, tag: str) -> None:
     parent = ["-p", "HEAD"] if _git_ok(repo, "rev-parse", "-q", "--verify", "HEAD") else []
     message = f"copier-filler {__version__} template"
-    commit = _git(repo, "commit-tree", tree, *parent, "-m", message, env=_GIT_IDENTITY).strip()
-    _git(repo, "update-ref", "refs/heads/main", commit)
-    # Copier refuses to render from a dirty template, so the checkout follows the branch.
+    commit = _git(
+        repo, "commit-tree", "--no-gpg-sign", tree, *parent, "-m", message, env=_GIT_IDENTITY
+    ).strip()
+    # Move the branch and its checkout together: the repository stays clean for git and Copier.
     _git(repo, "reset", "-q", "--hard", commit)
     _git(repo, "tag", tag, commit)
 
