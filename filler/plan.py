@@ -1,0 +1,527 @@
+"""`filler plan`: turn a short idea into a spec that a person reviews before anything is rendered.
+
+The layers, outermost first: `plan` (the refusal check, the output file, the provider, the
+review, the atomic write) -> `_run_flow` (sends what the flow asks for to the provider) ->
+`draft_flow` (a generator: yields the messages of each round, receives the reply, returns a
+`Draft` or `NoDraft`) -> `draft_from_reply` and `plan_problems` (pure: reply text in, spec
+mapping or problems out).
+
+A draft is checked with the same rules the template enforces (`filler.spec.spec_errors`), plus
+two that `filler plan` promises on top: every parameter is typed and every function and method
+has at least two examples. A draft with problems goes back to the model with all of them, for
+at most `max_rounds` rounds; nothing is written until a draft passes (and, with a reviewer, is
+accepted). An idea on the deny-list is refused before any model call, and so is a reply in
+which the model itself refuses.
+
+The replay provider's key for plan calls is `"plan"`: a replies file for `filler plan` is
+`{"plan": ["<reply of round 1>", "<reply of round 2>", ...]}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from filler.config import Settings
+from filler.errors import PlanFailed, SpecError, UserError
+from filler.extract import fenced_blocks
+from filler.prompts import Prompts
+from filler.providers import open_provider
+from filler.providers.base import Message, Provider, Reply, Request
+from filler.spec import Spec, parse_params, spec_errors
+from filler.writer import atomic_write
+
+__all__ = [
+    "PLAN_KEY",
+    "Accept",
+    "Decision",
+    "Draft",
+    "NoDraft",
+    "PlanResult",
+    "Quit",
+    "Regenerate",
+    "Reviewer",
+    "Unusable",
+    "commented_yaml",
+    "denied_topic",
+    "draft_flow",
+    "draft_from_reply",
+    "plan",
+    "plan_problems",
+    "review",
+    "schema_outline",
+]
+
+PLAN_KEY = "plan"
+MIN_EXAMPLES = 2
+# A spec is longer than one function body: room for a few features, whatever --max-tokens says.
+_MAX_TOKENS = 2048
+# Regenerating at temperature 0 would draw the same draft again.
+_REGENERATE_TEMPERATURE = 0.7
+_SHOWN_PROBLEMS = 5
+
+# What `filler plan` never drafts, checked on the idea and the features before any model call.
+_DENIED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (topic, re.compile(pattern, re.IGNORECASE))
+    for topic, pattern in (
+        ("malware", r"\bmalware\b|\bmalicious (?:code|software|payloads?)\b|\bcomputer virus"),
+        ("ransomware", r"\bransomware\b|\bencrypts? (?:the )?victims?\b"),
+        ("a keylogger", r"\bkey[- ]?loggers?\b|\b(?:log|record|captur)\w* (?:the )?keystrokes\b"),
+        ("spyware", r"\bspyware\b|\bstalkerware\b|\brootkits?\b|\bbackdoors?\b|\btrojans?\b"),
+        ("a botnet", r"\bbotnets?\b|\bcommand[- ]and[- ]control\b"),
+        (
+            "credential theft",
+            r"\bcredential (?:theft|stealing|harvesting)\b"
+            r"|\b(?:password|credential|cookie|token)s? (?:stealers?|grabbers?|harvesters?)\b"
+            r"|\b(?:steal|harvest|exfiltrat|grab|sniff)\w*\b[^.\n]{0,40}\b(?:passwords?"
+            r"|credentials?|logins?|cookies|session tokens?|api keys?|credit cards?)",
+        ),
+        ("a phishing kit", r"\bphishing\b"),
+        ("a denial-of-service tool", r"\bddos\b|\bdenial[- ]of[- ]service\b"),
+        ("cryptojacking", r"\bcryptojack\w*|\bhidden (?:crypto)?miner\b"),
+    )
+)
+_APOSTROPHE = "['\u2019]"
+_REFUSAL = re.compile(
+    rf"\bI(?:{_APOSTROPHE}m| am)? (?:sorry,? but I )?"
+    rf"(?:can(?:no|{_APOSTROPHE})t|cannot|won{_APOSTROPHE}t|will not|am unable to|am not able to"
+    r"|must decline to) (?:help|assist|provide|create|write|draft|do|comply)"
+    rf"|\bI must decline\b|\bI(?:{_APOSTROPHE}m| am) sorry, but\b",
+    re.IGNORECASE,
+)
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """A reply with no spec mapping in it. `reason` goes back to the model."""
+
+    reason: str
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A spec that passed every check, and what it took."""
+
+    spec: Spec
+    rounds: int
+    model: str
+
+
+@dataclass(frozen=True)
+class NoDraft:
+    """No usable spec: the problems of the last round (or the model's refusal)."""
+
+    problems: tuple[str, ...]
+    rounds: int
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class Accept:
+    """Write `text` (the draft as shown, or as the reviewer edited it; `spec` is its value)."""
+
+    text: str
+    spec: Spec
+
+
+@dataclass(frozen=True)
+class Regenerate:
+    """Ask the model for a new draft."""
+
+
+@dataclass(frozen=True)
+class Quit:
+    """Stop without writing anything."""
+
+
+Decision = Accept | Regenerate | Quit
+# Given the commented YAML of a valid draft, decide what to do with it.
+Reviewer = Callable[[str], Decision]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    path: Path
+    spec: Spec | None  # None: the reviewer quit and nothing was written
+    rounds: int  # model calls across every draft, regenerated ones included
+    provider: str
+    model: str
+
+    @property
+    def written(self) -> bool:
+        return self.spec is not None
+
+
+# --- the pure core -----------------------------------------------------------------------------
+
+
+def denied_topic(*texts: str) -> str | None:
+    """The deny-list topic that one of `texts` asks for, or None."""
+    for topic, pattern in _DENIED:
+        if any(pattern.search(text) for text in texts):
+            return topic
+    return None
+
+
+def draft_from_reply(text: str) -> dict[str, Any] | Unusable:
+    """The spec mapping in a reply: the first fenced block that is a YAML mapping, else the
+    whole reply (after any reasoning block)."""
+    candidates = fenced_blocks(text) or [re.split(r"</think>", text, flags=re.IGNORECASE)[-1]]
+    first_error = ""
+    for candidate in candidates:
+        try:
+            data = yaml.safe_load(candidate)
+        except yaml.YAMLError as exc:
+            first_error = first_error or _yaml_problem(exc)
+            continue
+        if isinstance(data, dict):
+            return data
+    refusal = _REFUSAL.search(text)
+    if refusal:
+        line = next(line for line in text[refusal.start() :].splitlines() if line.strip())
+        return Unusable(line.strip(), refused=True)
+    why = f" (the YAML does not parse: {first_error})" if first_error else ""
+    return Unusable(f"the reply holds no YAML mapping{why}; send the spec in one ```yaml block")
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}" if mark is not None else str(problem)
+
+
+def plan_problems(data: object) -> list[str]:
+    """Every reason `data` is not yet a spec `filler plan` writes; empty when it is."""
+    errors = spec_errors(data)
+    if not errors and isinstance(data, Mapping):
+        errors = list(_plan_rule_errors(Spec.model_validate(data)))
+    return [str(error) for error in errors]
+
+
+def _plan_rule_errors(spec: Spec) -> Iterator[SpecError]:
+    """The rules `filler plan` adds to the template's: typed parameters, two examples each."""
+    for i, feature in enumerate(spec.features):
+        for j, func in enumerate(feature.functions):
+            path = f"features[{i}].functions[{j}]"
+            yield from _untyped(f"{path}.params", func.params, method=False)
+            yield from _too_few_examples(path, len(func.examples))
+        for j, klass in enumerate(feature.classes):
+            path = f"features[{i}].classes[{j}]"
+            if klass.init is not None:
+                yield from _untyped(f"{path}.init", klass.init, method=True)
+            for k, method in enumerate(klass.methods):
+                mpath = f"{path}.methods[{k}]"
+                yield from _untyped(f"{mpath}.params", method.params, method=True)
+                yield from _too_few_examples(mpath, len(method.examples))
+
+
+def _untyped(path: str, params: str, *, method: bool) -> Iterator[SpecError]:
+    args = parse_params(params, method=method)
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    every += [a for a in (args.vararg, args.kwarg) if a is not None]
+    for arg in every[1:] if method else every:
+        if arg.annotation is None:
+            yield SpecError(path, f"parameter {arg.arg!r} has no type", "annotate it")
+
+
+def _too_few_examples(path: str, count: int) -> Iterator[SpecError]:
+    if count < MIN_EXAMPLES:
+        yield SpecError(
+            f"{path}.examples",
+            f"has {count} example{'s' if count != 1 else ''}",
+            f"give at least {MIN_EXAMPLES}, including an edge case",
+        )
+
+
+PlanFlow = Generator[tuple[Message, ...], Reply, Draft | NoDraft]
+
+
+def draft_flow(
+    first: tuple[Message, ...], repair: Callable[[Sequence[str]], Message], max_rounds: int
+) -> PlanFlow:
+    """Ask, check, re-ask with every problem; at most `max_rounds` model calls.
+
+    A re-ask sends the first messages, the last reply and the problems, not the whole history,
+    so the conversation stays within a small model's context.
+    """
+    messages = first
+    problems: list[str] = []
+    for rounds in range(1, max_rounds + 1):
+        reply = yield messages
+        if reply.finish_reason == "length":
+            problems = ["the reply was cut off at the token limit; send a smaller spec"]
+        else:
+            found = draft_from_reply(reply.text)
+            if isinstance(found, Unusable) and found.refused:
+                return NoDraft((found.reason,), rounds, refused=True)
+            problems = [found.reason] if isinstance(found, Unusable) else plan_problems(found)
+            if not isinstance(found, Unusable) and not problems:
+                return Draft(Spec.model_validate(found), rounds, reply.model)
+        messages = (*first, Message("assistant", reply.text), repair(problems))
+    return NoDraft(tuple(problems), max_rounds)
+
+
+def schema_outline(schema: Mapping[str, Any]) -> str:
+    """A compact field list of a pydantic JSON schema: one block per object, one line a field."""
+    defs: Mapping[str, Any] = schema.get("$defs", {})
+    order = [str(schema.get("title", "Spec"))]
+    objects = {order[0]: schema, **defs}
+    blocks = []
+    for name in order:
+        obj = objects[name]
+        lines = [f"{name}: {obj.get('description', '')}".rstrip()]
+        required = set(obj.get("required", ()))
+        for field, prop in obj.get("properties", {}).items():
+            kind, refs = _type_of(prop)
+            order += [ref for ref in refs if ref not in order]
+            facts = [kind, "required" if field in required else _default_of(prop)]
+            if prop.get("minItems"):
+                facts.append(f"at least {prop['minItems']}")
+            note = f": {prop['description']}" if prop.get("description") else ""
+            lines.append(f"  {field} ({', '.join(facts)}){note}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _type_of(prop: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """A readable type and the object definitions it refers to."""
+    if "$ref" in prop:
+        name = str(prop["$ref"]).rsplit("/", 1)[-1]
+        return name, [name]
+    if "enum" in prop:
+        return "one of " + " | ".join(map(str, prop["enum"])), []
+    if "anyOf" in prop:
+        parts = [_type_of(option) for option in prop["anyOf"]]
+        return " or ".join(kind for kind, _ in parts), [r for _, refs in parts for r in refs]
+    if prop.get("type") == "array":
+        kind, refs = _type_of(prop.get("items", {}))
+        return f"list of {kind}", refs
+    return str(prop.get("type", "any")), []
+
+
+def _default_of(prop: Mapping[str, Any]) -> str:
+    default = prop.get("default")
+    return "optional" if default in (None, "", []) else f"default {default!r}"
+
+
+# Comments placed above top-level keys of a written spec, for its reviewer.
+_KEY_NOTES = {
+    "dependencies": ["Third-party distributions the filled code may import (PEP 508)."],
+    "features": [
+        "One module each: src/<package>/<name>.py, tests/test_<name>.py, examples/<name>_demo.py.",
+        "Every example becomes a test that the filled code must pass.",
+    ],
+}
+_EXAMPLE_ORDER = ("setup", "call", "expect", "raises")
+
+
+class _SpecDumper(yaml.SafeDumper):
+    """Block style; examples as one flow mapping per line; code strings in double quotes."""
+
+
+class _FlowMap(dict[str, Any]):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    style = None
+    if "\n" in text.strip():
+        style = "|"
+    elif "'" in text and '"' not in text and "\\" not in text:
+        style = '"'  # Python code reads better without doubled single quotes
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+def _represent_flow(dumper: yaml.SafeDumper, data: _FlowMap) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+
+
+_SpecDumper.add_representer(str, _represent_str)
+_SpecDumper.add_representer(_FlowMap, _represent_flow)
+
+
+def _example(example: Mapping[str, Any]) -> _FlowMap:
+    ordered = {key: example[key] for key in _EXAMPLE_ORDER if key in example}
+    if "expect" in ordered:
+        ordered["expect"] = _plain_expect(ordered["expect"])
+    return _FlowMap(ordered)
+
+
+def _plain_expect(text: str) -> object:
+    """`5` rather than `'5'` where YAML reads the bare value back as the same expression."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    plain = isinstance(value, bool | int | float) and repr(value) == text
+    return value if plain else text
+
+
+def commented_yaml(spec: Spec, *, idea: str, model: str, path: str) -> str:
+    """The spec as YAML under a header saying where it came from and what to do with it.
+
+    Loading the YAML and validating it gives `spec` back.
+    """
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    for feature in data["features"]:
+        units = [*feature.get("functions", ())]
+        units += [m for klass in feature.get("classes", ()) for m in klass["methods"]]
+        for unit in units:
+            unit["examples"] = [_example(example) for example in unit["examples"]]
+    idea_lines = [f"#   {line}".rstrip() for line in idea.strip().splitlines()]
+    header = [
+        f"# Drafted by `filler plan` with {model} from the idea:",
+        *idea_lines,
+        "#",
+        "# Review every field before rendering: the names, signatures and docs become the",
+        "# package's API, and each example becomes a test. The format is in docs/spec.md.",
+        "# Render it with:",
+        f"#   filler new {path} {spec.package_name}",
+    ]
+    parts = ["\n".join(header) + "\n"]
+    for key, value in data.items():
+        notes = "".join(f"# {line}\n" for line in _KEY_NOTES.get(key, ()))
+        body = yaml.dump({key: value}, Dumper=_SpecDumper, sort_keys=False, allow_unicode=True,
+                         width=100)  # fmt: skip
+        parts.append(f"\n{notes}{body}" if notes else body)
+    return "".join(parts)
+
+
+def review(
+    text: str,
+    *,
+    show_draft: Callable[[str], None],
+    show_problems: Callable[[Sequence[str]], None],
+    choose: Callable[[], str],
+    edit: Callable[[str], str | None],
+) -> Decision:
+    """Let a person accept, edit, regenerate or quit; an edited draft is checked again.
+
+    `choose` returns "a", "e", "r" or "q"; `edit` returns the edited text (None when the editor
+    was closed without saving). A draft with problems is shown with them and cannot be accepted.
+    """
+    data, problems = _parse_edit(text)
+    show_draft(text)
+    while True:
+        if problems:
+            show_problems(problems)
+        choice = choose()
+        if choice == "a" and not problems:
+            return Accept(text, Spec.model_validate(data))
+        if choice == "r":
+            return Regenerate()
+        if choice == "q":
+            return Quit()
+        if choice == "e":
+            edited = edit(text)
+            if edited is not None and edited != text:
+                text = edited
+                data, problems = _parse_edit(text)
+                show_draft(text)
+
+
+def _parse_edit(text: str) -> tuple[object, list[str]]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return None, [f"the YAML does not parse: {_yaml_problem(exc)}"]
+    return data, plan_problems(data)
+
+
+# --- the edge: provider, review, file ------------------------------------------------------------
+
+
+def plan(
+    idea: str,
+    features: Sequence[str],
+    output: Path,
+    *,
+    force: bool,
+    settings: Settings,
+    max_rounds: int = 3,
+    reviewer: Reviewer | None = None,
+) -> PlanResult:
+    """Draft a spec for `idea` with the model `settings` choose and write it to `output`.
+
+    Raises `UserError` for an empty or refused idea or an existing `output` without `force`
+    (all before any model call) and when the model refuses; `PlanFailed` when no draft passes
+    within `max_rounds`. Nothing is written unless a draft passes and `reviewer` (if any)
+    accepts it.
+    """
+    features = [text.strip() for text in features if text.strip()]
+    if not idea.strip():
+        raise UserError('give the idea as text, e.g. filler plan "parse and format durations"')
+    topic = denied_topic(idea, *features)
+    if topic is not None:
+        raise UserError(
+            f"filler plan does not draft specs for {topic}; nothing was written. If this is "
+            "defensive work (a detector, a scanner), write the spec by hand (see docs/spec.md)"
+        )
+    if output.exists() and not force:
+        raise UserError(f"{output} already exists; pass --force to overwrite it")
+    prompts = Prompts()
+    first = prompts.plan(idea, features, schema_outline(Spec.model_json_schema()))
+
+    async def run() -> PlanResult:
+        temperature = settings.temperature
+        max_tokens = max(settings.max_tokens, _MAX_TOKENS)
+        calls = 0
+        async with open_provider(settings) as provider:
+            while True:
+                flow = draft_flow(first, prompts.plan_repair, max_rounds)
+                outcome = await _run_flow(provider, flow, temperature, max_tokens)
+                calls += outcome.rounds
+                if isinstance(outcome, NoDraft):
+                    raise _failure(outcome, output)
+                model = f"{provider.name}/{outcome.model}"
+                text = commented_yaml(outcome.spec, idea=idea, model=model, path=str(output))
+                decision = Accept(text, outcome.spec) if reviewer is None else reviewer(text)
+                if isinstance(decision, Regenerate):
+                    temperature = max(temperature, _REGENERATE_TEMPERATURE)
+                    continue
+                if isinstance(decision, Quit):
+                    return PlanResult(output, None, calls, provider.name, outcome.model)
+                atomic_write(output, decision.text)
+                return PlanResult(output, decision.spec, calls, provider.name, outcome.model)
+
+    return asyncio.run(run())
+
+
+async def _run_flow(
+    provider: Provider, flow: PlanFlow, temperature: float, max_tokens: int
+) -> Draft | NoDraft:
+    messages = next(flow)
+    try:
+        while True:
+            request = Request(
+                messages, unit_id=PLAN_KEY, temperature=temperature, max_tokens=max_tokens
+            )
+            messages = flow.send(await provider.complete(request))
+    except StopIteration as done:
+        outcome: Draft | NoDraft = done.value
+        return outcome
+
+
+def _failure(outcome: NoDraft, output: Path) -> UserError | PlanFailed:
+    if outcome.refused:
+        return UserError(
+            f"the model refused to draft this spec ({outcome.problems[0]}); nothing was written"
+        )
+    shown = "; ".join(outcome.problems[:_SHOWN_PROBLEMS])
+    more = len(outcome.problems) - _SHOWN_PROBLEMS
+    rounds = f"{outcome.rounds} round{'s' if outcome.rounds != 1 else ''}"
+    return PlanFailed(
+        f"no valid spec after {rounds}, so nothing was written to {output}. Last problems: "
+        f"{shown}{f' (and {more} more)' if more > 0 else ''}. Try a stronger model (--provider, "
+        "--model), more rounds, or write the spec by hand (see docs/spec.md)"
+    )
