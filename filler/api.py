@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -16,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from filler.config import Settings, load_settings
-from filler.errors import FillerError
+from filler.errors import FillerError, ProjectError
 from filler.formatting import format_python
+from filler.git import FILLER_IDENTITY, git, run_git
 from filler.lockfile import read_lock, unit_status
 from filler.pipeline import FillOptions, Progress, fill_project, project_units
 from filler.plan import PlanResult, Reviewer
@@ -57,11 +57,15 @@ def _options(settings: Settings, flags: Mapping[str, object]) -> FillOptions:
         temperature=settings.temperature,
         max_tokens=settings.max_tokens,
         test_timeout=settings.test_timeout,
-        design_tests=flags.get("design_tests") is not False,
+        design_tests=_optional_bool(flags.get("design_tests")),
         keep_designed_tests=bool(flags.get("keep_designed_tests")),
         retry=bool(flags.get("retry")),
         report_path=Path(str(report)) if report else None,
     )
+
+
+def _optional_bool(value: object) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def _globs(value: object) -> tuple[str, ...]:
@@ -158,21 +162,13 @@ def new(
 
 
 def _git_init_and_commit(root: Path, message: str) -> None:
-    inside = subprocess.run(
-        ["git", "rev-parse", "--is-inside-work-tree"], cwd=root, capture_output=True, text=True
-    )
-    if inside.returncode == 0:
+    if run_git(root, "rev-parse", "--is-inside-work-tree").returncode == 0:
         return  # already part of a repository the user manages
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME", "copier-filler"),
-        "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL", "filler@localhost"),
-        "GIT_COMMITTER_NAME": os.environ.get("GIT_COMMITTER_NAME", "copier-filler"),
-        "GIT_COMMITTER_EMAIL": os.environ.get("GIT_COMMITTER_EMAIL", "filler@localhost"),
-    }
-    for argv in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
-                 ["git", "commit", "-q", "--no-verify", "-m", message]):  # fmt: skip
-        subprocess.run(argv, cwd=root, env=env, check=True, capture_output=True)
+    # The user's identity where the environment sets one, else filler's.
+    env = {key: os.environ.get(key, value) for key, value in FILLER_IDENTITY.items()}
+    for args in (("init", "-q", "-b", "main"), ("add", "-A"),
+                 ("commit", "-q", "--no-verify", "-m", message)):  # fmt: skip
+        git(root, *args, error=ProjectError, env=env)
 
 
 def update(

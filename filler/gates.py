@@ -17,18 +17,15 @@ line, what the model should do instead:
 Harmless extras are dropped with a note instead: the reply's module docstring, an
 `if __name__ == "__main__":` block, an import of the module itself, and copies of definitions the
 module already has (other units, the whole module echoed back), which are never merged.
+
+Three gates ask a module of their own: signature `filler.signatures`, stub `filler.placeholders`
+and names `filler.undefined`.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import copy
-import io
-import re
-import symtable
 import sys
-import tokenize
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -36,29 +33,23 @@ import libcst as cst
 
 from filler.errors import ProjectError
 from filler.extract import Candidate
-from filler.merge import definition_names, imports_itself, merge, module_bindings
-from filler.stubs import Unit, body_sha, signature_dump
+from filler.merge import (
+    definition_names,
+    imports_itself,
+    is_docstring,
+    is_main_guard,
+    merge,
+    module_bindings,
+)
+from filler.placeholders import Position, comments_of, find_placeholder
+from filler.signatures import signature_problem
+from filler.stubs import Unit, body_sha
+from filler.undefined import undefined_names
 
 __all__ = ["Accepted", "AllowedImports", "Rejected", "Verdict", "judge"]
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-
-_PLACEHOLDER_COMMENT = re.compile(
-    r"""\#\s*(?:\.\.\.|…)
-      | rest\ of\ (?:the\ )?(?:code|implementation|function|method|body|logic)
-      | (?:your|actual)\ (?:code|implementation|logic)\ (?:goes\ )?here
-      | implement(?:ation)?\ (?:this|me|here|goes\ here)
-      | (?:code|logic)\ goes\ here
-      | fill\ (?:this\ )?in
-      | existing\ code
-      | same\ as\ (?:before|above)
-      | placeholder""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_MODULE_GLOBALS = frozenset(
-    {"__annotations__", "__builtins__", "__cached__", "__file__", "__path__"}
-).union(dir(builtins))
 
 
 @dataclass(frozen=True)
@@ -168,7 +159,7 @@ class _Review:
             for name in self.unit.targets:
                 yield given[name], written[name]
 
-    def reject(self, gate: str, reason: str, node: ast.AST | _Position | None = None) -> Rejected:
+    def reject(self, gate: str, reason: str, node: ast.AST | Position | None = None) -> Rejected:
         line = getattr(node, "lineno", None)
         if line is None:
             return Rejected(gate, reason)
@@ -210,11 +201,11 @@ def _definition(skeleton: ast.Module, unit: Unit) -> Definition:
 
 
 def _role(index: int, node: ast.stmt, unit: Unit, bound: frozenset[str], known: set[str]) -> str:
-    if index == 0 and _is_docstring(node):
+    if index == 0 and is_docstring(node):
         return "docstring"
     if isinstance(node, ast.Import | ast.ImportFrom):
         return "self-import" if imports_itself(node, unit.module) else "import"
-    if _is_main_guard(node):
+    if is_main_guard(node):
         return "main"
     names = definition_names(node)
     if not names:
@@ -226,23 +217,6 @@ def _role(index: int, node: ast.stmt, unit: Unit, bound: frozenset[str], known: 
     if isinstance(node, Definition) and _is_public(node.name):
         return "echo"
     return "same" if ast.dump(node) in known else "redefinition"
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    )
-
-
-def _is_main_guard(node: ast.stmt) -> bool:
-    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
-        return False
-    parts = [node.test.left, *node.test.comparators]
-    names = {part.id for part in parts if isinstance(part, ast.Name)}
-    texts = {part.value for part in parts if isinstance(part, ast.Constant)}
-    return names == {"__name__"} and texts == {"__main__"} and len(parts) == 2
 
 
 def _is_public(name: str) -> bool:
@@ -315,175 +289,22 @@ def _target(review: _Review) -> Rejected | None:
 
 
 def _signature(review: _Review) -> Rejected | None:
-    skeleton, reply = review.given, review.target()
-    if isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
-        header = [*skeleton.decorator_list, *skeleton.bases, *skeleton.keywords]
-        sent = [*reply.decorator_list, *reply.bases, *reply.keywords]
-        if list(map(ast.dump, header)) != list(map(ast.dump, sent)):
-            reason = f"keep the class header exactly as given: `{_class_header(skeleton)}`"
-            return review.reject("signature", reason, _first_difference(header, sent, reply))
-    for given, written in review.target_functions():
-        if signature_dump(given) != signature_dump(_annotated_like(written, given)):
-            expected = _def_line(review.module_source.split("\n"), given)
-            reason = f"keep the signature exactly as given: `{expected}`; change only the body"
-            return review.reject("signature", reason, _signature_difference(given, written))
-    return None
-
-
-def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
-    """`written` with the annotations it left out taken from `given`.
-
-    Small models often drop annotations. The skeleton's signature is kept on merge whatever
-    the reply says, so a missing annotation changes nothing; a different one still rejects.
-    """
-    filled = copy.deepcopy(written)
-    pairs = [
-        (filled.args.posonlyargs, given.args.posonlyargs),
-        (filled.args.args, given.args.args),
-        (filled.args.kwonlyargs, given.args.kwonlyargs),
-        (
-            [filled.args.vararg] if filled.args.vararg else [],
-            [given.args.vararg] if given.args.vararg else [],
-        ),
-        (
-            [filled.args.kwarg] if filled.args.kwarg else [],
-            [given.args.kwarg] if given.args.kwarg else [],
-        ),
-    ]
-    for mine, theirs in pairs:
-        for arg, model in zip(mine, theirs, strict=False):
-            if arg.annotation is None and arg.arg == model.arg:
-                arg.annotation = model.annotation
-    if filled.returns is None:
-        filled.returns = given.returns
-    return filled
-
-
-def _def_line(source_lines: Sequence[str], node: FunctionNode) -> str:
-    """The function's header as the skeleton writes it, on one line and without its comment."""
-    last = max(node.lineno, node.body[0].lineno - 1)
-    text = " ".join(line.strip() for line in source_lines[node.lineno - 1 : last])
-    text = re.sub(r":\s*#.*$", ":", text)
-    text = re.sub(r"([(\[])\s+", r"\1", re.sub(r",?\s+([)\]])", r"\1", text))
-    decorators = "".join(f"@{ast.unparse(d)} " for d in node.decorator_list)
-    return decorators + text
-
-
-def _class_header(node: ast.ClassDef) -> str:
-    decorators = "".join(f"@{ast.unparse(d)} " for d in node.decorator_list)
-    bases = ", ".join(ast.unparse(b) for b in [*node.bases, *node.keywords])
-    return f"{decorators}class {node.name}" + (f"({bases}):" if bases else ":")
-
-
-def _first_difference(
-    given: Sequence[ast.AST], written: Sequence[ast.AST], whole: ast.AST
-) -> ast.AST:
-    for old, new in zip(given, written, strict=False):
-        if ast.dump(old) != ast.dump(new):
-            return new
-    return written[len(given)] if len(written) > len(given) else whole
-
-
-def _signature_difference(given: FunctionNode, written: FunctionNode) -> ast.AST:
-    """The first part of the written signature that differs, to put the caret under."""
-    if type(given) is not type(written):
-        return written
-    for old, new in zip(_signature_parts(given), _signature_parts(written), strict=True):
-        if list(map(ast.dump, old)) != list(map(ast.dump, new)):
-            return _first_difference(old, new, written)
-    return written
-
-
-def _signature_parts(function: FunctionNode) -> list[list[ast.AST]]:
-    args = function.args
-    groups: list[list[ast.AST] | list[ast.arg] | list[ast.expr]] = [
-        function.decorator_list,
-        args.posonlyargs,
-        args.args,
-        [args.vararg] if args.vararg else [],
-        args.kwonlyargs,
-        [args.kwarg] if args.kwarg else [],
-        args.defaults,
-        [default for default in args.kw_defaults if default is not None],
-        [function.returns] if function.returns else [],
-    ]
-    return [list(group) for group in groups]
+    problem = signature_problem(
+        review.given, review.target(), review.target_functions(), review.module_source
+    )
+    return None if problem is None else review.reject("signature", *problem)
 
 
 def _stub(review: _Review) -> Rejected | None:
-    comments = _comments(review.lines)
+    comments = comments_of(review.lines)
     for _, written in review.target_functions():
-        problem = _placeholder(written, comments)
+        problem = find_placeholder(written, comments)
         if problem is not None:
             what, node = problem
             name = written.name
             reason = f"{name} still has {what} where its code should be; write the whole body"
             return review.reject("stub", reason, node)
     return None
-
-
-def _comments(lines: Sequence[str]) -> list[tuple[int, int, str]]:
-    """Every comment of the candidate as (line, byte column, text)."""
-    found: list[tuple[int, int, str]] = []
-    readline = io.StringIO("\n".join(lines)).readline
-    for token in tokenize.generate_tokens(readline):
-        if token.type == tokenize.COMMENT:
-            line, column = token.start
-            found.append((line, len(lines[line - 1][:column].encode()), token.string))
-    return found
-
-
-def _placeholder(
-    function: FunctionNode, comments: Sequence[tuple[int, int, str]]
-) -> tuple[str, ast.AST | _Position] | None:
-    body = function.body
-    if ast.get_docstring(function, clean=False) is not None:
-        body = body[1:]
-    if not body:
-        return "only a docstring", function
-    if all(isinstance(s, ast.Pass) or _is_constant_expression(s) for s in body):
-        return "no code (`pass`, `...`)", body[0]
-    if len(body) == 1 and isinstance(body[0], ast.Raise) and _raises_not_implemented(body[0]):
-        return "`raise NotImplementedError`", body[0]
-    for node in (n for statement in body for n in ast.walk(statement)):
-        if _is_ellipsis(node):
-            return "`...`", node
-        # With a message it may be a real "not supported"; bare, it is an unwritten branch
-        # (and the project's conftest reports it as "not filled yet").
-        if isinstance(node, ast.Raise) and _raises_not_implemented(node) and not _has_args(node):
-            return "`raise NotImplementedError`", node
-    end = function.end_lineno or function.lineno
-    for line, column, text in comments:
-        if function.lineno <= line <= end and _PLACEHOLDER_COMMENT.search(text):
-            return f"a placeholder comment (`{text.strip()}`)", _Position(line, column)
-    return None
-
-
-@dataclass(frozen=True)
-class _Position:
-    lineno: int
-    col_offset: int
-
-
-def _is_constant_expression(statement: ast.stmt) -> bool:
-    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
-
-
-def _is_ellipsis(node: ast.AST) -> bool:
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and node.value.value is Ellipsis
-    )
-
-
-def _has_args(node: ast.Raise) -> bool:
-    return isinstance(node.exc, ast.Call) and bool(node.exc.args or node.exc.keywords)
-
-
-def _raises_not_implemented(node: ast.Raise) -> bool:
-    exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
 
 
 def _imports(review: _Review) -> Rejected | None:
@@ -597,7 +418,7 @@ def _definitions(review: _Review) -> Rejected | None:
     if isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
         known = {ast.dump(node) for node in skeleton.body}
         for index, node in enumerate(reply.body):
-            if isinstance(node, FunctionNode) or (index == 0 and _is_docstring(node)):
+            if isinstance(node, FunctionNode) or (index == 0 and is_docstring(node)):
                 continue
             if ast.dump(node) not in known:
                 reason = f"leave the class body of {unit.qualname} as it is; write only its methods"
@@ -628,10 +449,10 @@ def _compiles(review: _Review, merged: str) -> Rejected | None:
     return None
 
 
-def _line_in_reply(review: _Review, text: str) -> _Position | None:
+def _line_in_reply(review: _Review, text: str) -> Position | None:
     for number, line in enumerate(review.lines, start=1):
         if text and line.strip() == text:
-            return _Position(number, len(line[: len(line) - len(line.lstrip())].encode()))
+            return Position(number, len(line[: len(line) - len(line.lstrip())].encode()))
     return None
 
 
@@ -641,36 +462,12 @@ def _defined_names(review: _Review, merged: str) -> Rejected | None:
         for node in ast.walk(review.skeleton)
     ):
         return None  # a star import could define anything
-    missing = _undefined(merged) - _undefined(review.module_source)
+    missing = undefined_names(merged) - undefined_names(review.module_source)
     if not missing:
         return None
     name = sorted(missing)[0]
     reason = f"{name} is not defined: import it or define it in your code"
     return review.reject("names", reason, _first_use(review, name))
-
-
-def _undefined(source: str) -> set[str]:
-    """Names the module reads but never binds, and that are not builtins."""
-    top = symtable.symtable(source, "<module>", "exec")
-    bound: set[str] = set()
-    read: set[str] = set()
-    for table in _tables(top):
-        for symbol in table.get_symbols():
-            name = symbol.get_name()
-            at_top = table is top
-            if (at_top or symbol.is_declared_global()) and (
-                symbol.is_assigned() or symbol.is_imported()
-            ):
-                bound.add(name)
-            if symbol.is_referenced() and (at_top or symbol.is_global()):
-                read.add(name)
-    return read - bound - _MODULE_GLOBALS
-
-
-def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
-    yield table
-    for child in table.get_children():
-        yield from _tables(child)
 
 
 def _first_use(review: _Review, name: str) -> ast.AST | None:

@@ -11,7 +11,9 @@ statements, unused imports) is ignored, and every other line of the skeleton sta
 byte-identical.
 
 `merge` trusts its candidate: `filler.gates.judge` checks a candidate, explains what is wrong with
-it, and only then merges it. Each transformer below does one job.
+it, and only then merges it. Each transformer below does one job. The questions it asks about a
+top-level statement (what it defines, whether it imports the module itself, is a docstring or the
+main block) are public: the gates, `filler.structural` and `filler.readme` ask them too.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ __all__ = [
     "ReplaceBody",
     "definition_names",
     "imports_itself",
+    "is_docstring",
+    "is_main_guard",
     "merge",
     "module_bindings",
     "split_docstring",
@@ -97,12 +101,12 @@ def split_docstring(
     body: Sequence[cst.BaseStatement],
 ) -> tuple[cst.BaseStatement | None, list[cst.BaseStatement]]:
     """A block's docstring statement (or None) and the statements after it."""
-    if body and _is_docstring(body[0]):
+    if body and _is_docstring_line(body[0]):
         return body[0], list(body[1:])
     return None, list(body)
 
 
-def _is_docstring(statement: cst.BaseStatement) -> bool:
+def _is_docstring_line(statement: cst.BaseStatement) -> bool:
     return (
         isinstance(statement, cst.SimpleStatementLine)
         and len(statement.body) == 1
@@ -172,6 +176,25 @@ def imports_itself(statement: ast.Import | ast.ImportFrom, module: str) -> bool:
     if source == module:
         return True
     return any(f"{source}.{alias.name}" == module for alias in statement.names)
+
+
+def is_docstring(statement: ast.stmt) -> bool:
+    """Whether the statement is a string on its own (a docstring where it opens a block)."""
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+    )
+
+
+def is_main_guard(statement: ast.stmt) -> bool:
+    """Whether the statement is an `if` comparing `__name__` with "__main__": the main block."""
+    if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
+        return False
+    parts = [statement.test.left, *statement.test.comparators]
+    names = {part.id for part in parts if isinstance(part, ast.Name)}
+    texts = {part.value for part in parts if isinstance(part, ast.Constant)}
+    return names == {"__name__"} and texts == {"__main__"} and len(parts) == 2
 
 
 def _is_new_definition(statement: ast.stmt, bound: frozenset[str]) -> bool:
@@ -405,7 +428,7 @@ class AddImports(AddImportsVisitor):
         body = list(module.body)
         if (
             len(body) > 1
-            and _is_docstring(body[0])
+            and _is_docstring_line(body[0])
             and not any(body[1] is statement for statement in updated_node.body)
             and not body[1].leading_lines
         ):

@@ -21,6 +21,7 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from filler.merge import is_docstring, is_main_guard
 from filler.project import Project
 from filler.spec import Spec, validate_spec
 from filler.stubs import find_units
@@ -91,7 +92,7 @@ def demo_code(source: str, feature: str) -> str | None:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "main":
             body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-        elif not (_is_docstring(node) or _is_main_guard(node)):
+        elif not (is_docstring(node) or is_main_guard(node)):
             parts.append(_text(lines, node))
     if body:
         start = body[0].lineno - 1
@@ -105,18 +106,6 @@ def _text(lines: Sequence[str], node: ast.stmt) -> str:
     decorators = getattr(node, "decorator_list", [])
     start = min([node.lineno, *(d.lineno for d in decorators)]) - 1
     return "".join(lines[start : node.end_lineno])
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    )
-
-
-def _is_main_guard(node: ast.stmt) -> bool:
-    return isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'"
 
 
 def sync_project_readme(project: Project) -> bool:

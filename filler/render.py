@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import warnings
 from collections.abc import Iterator, Mapping
@@ -28,6 +27,7 @@ from plumbum import ProcessExecutionError
 
 from filler import __version__
 from filler.errors import ConfigError, ProjectError, SpecError
+from filler.git import FILLER_IDENTITY, git, run_git
 from filler.project import ANSWERS_FILE
 from filler.spec import load_spec
 
@@ -46,13 +46,6 @@ __all__ = [
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _VALIDATION_PREFIX = "Validation error for question '"
 _CURRENT = ":current:"
-# The template repository is filler's own: its commits carry filler's name and are never signed.
-_GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "copier-filler",
-    "GIT_AUTHOR_EMAIL": "filler@localhost",
-    "GIT_COMMITTER_NAME": "copier-filler",
-    "GIT_COMMITTER_EMAIL": "filler@localhost",
-}
 
 
 def bundled_template() -> Path:
@@ -82,7 +75,7 @@ def bundled_template_repo() -> tuple[Path, str]:
     repo.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive(repo.parent / "template.lock"):
         if not (repo / ".git").is_dir():
-            _git(repo.parent, "init", "-q", "-b", "main", str(repo))
+            git(repo.parent, "init", "-q", "-b", "main", str(repo), error=ConfigError)
         tree = _bundled_tree(repo)
         tagged = _tags_by_tree(repo)
         tag = f"v{__version__}"
@@ -198,7 +191,7 @@ def _recorded_source(answers: Mapping[str, Any]) -> str:
         )
     if Path(source) == template_cache():
         repo = bundled_template_repo()[0]
-        if not _git_ok(repo, "rev-parse", "-q", "--verify", f"refs/tags/{commit}"):
+        if run_git(repo, "rev-parse", "-q", "--verify", f"refs/tags/{commit}").returncode != 0:
             raise ProjectError(
                 f"this project was rendered by the shipped template {commit}, which is not in "
                 f"{repo}; run this update once with the copier-filler version that rendered it"
@@ -263,15 +256,17 @@ def _bundled_tree(repo: Path) -> str:
     env = {"GIT_INDEX_FILE": str(index)}
     where = ("--git-dir", str(repo / ".git"), "--work-tree", str(root))
     # -f: the template's own .gitignore describes rendered projects, not the template.
-    _git(root, *where, "add", "-A", "-f", "--", "copier.yml", "template", env=env)
-    tree = _git(root, *where, "write-tree", env=env).strip()
+    git(root, *where, "add", "-A", "-f", "--", "copier.yml", "template", error=ConfigError, env=env)
+    tree = git(root, *where, "write-tree", error=ConfigError, env=env).strip()
     index.unlink(missing_ok=True)
     return tree
 
 
 def _tags_by_tree(repo: Path) -> dict[str, str]:
     """Each tagged tree and its tag; `v<version>` wins over the `+t<tree>` spelling."""
-    lines = _git(repo, "for-each-ref", "--format=%(tree) %(refname:short)", "refs/tags")
+    lines = git(
+        repo, "for-each-ref", "--format=%(tree) %(refname:short)", "refs/tags", error=ConfigError
+    )
     found: dict[str, str] = {}
     for line in sorted(lines.splitlines(), key=lambda line: "+" in line, reverse=True):
         tree, name = line.split(" ", 1)
@@ -280,35 +275,12 @@ def _tags_by_tree(repo: Path) -> dict[str, str]:
 
 
 def _commit_and_tag(repo: Path, tree: str, tag: str) -> None:
-    parent = ["-p", "HEAD"] if _git_ok(repo, "rev-parse", "-q", "--verify", "HEAD") else []
+    has_head = run_git(repo, "rev-parse", "-q", "--verify", "HEAD").returncode == 0
+    parent = ["-p", "HEAD"] if has_head else []
     message = f"copier-filler {__version__} template"
-    commit = _git(
-        repo, "commit-tree", "--no-gpg-sign", tree, *parent, "-m", message, env=_GIT_IDENTITY
-    ).strip()
+    # The template repository is filler's own: its commits carry filler's name and are never signed.
+    command = ("commit-tree", "--no-gpg-sign", tree, *parent, "-m", message)
+    commit = git(repo, *command, error=ConfigError, env=FILLER_IDENTITY).strip()
     # Move the branch and its checkout together: the repository stays clean for git and Copier.
-    _git(repo, "reset", "-q", "--hard", commit)
-    _git(repo, "tag", tag, commit)
-
-
-def _git(cwd: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
-    done = _run_git(cwd, *args, env=env)
-    if done.returncode != 0:
-        raise ConfigError(f"git {args[0]} failed in {cwd}: {done.stderr.strip()}")
-    return done.stdout
-
-
-def _git_ok(cwd: Path, *args: str) -> bool:
-    return _run_git(cwd, *args).returncode == 0
-
-
-def _run_git(
-    cwd: Path, *args: str, env: Mapping[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    git(repo, "reset", "-q", "--hard", commit, error=ConfigError)
+    git(repo, "tag", tag, commit, error=ConfigError)

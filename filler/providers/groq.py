@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, cast
+from typing import Any, ClassVar
 
 import groq
 import httpx
-from groq.types.chat import ChatCompletionMessageParam
 
-from filler.providers._openai_compat import (
-    ChatCompletionsProvider,
-    Completion,
-    SdkErrors,
-    chat_messages,
-)
-from filler.providers.base import ProviderSettings, Request
+from filler.providers._openai_compat import ChatCompletionsProvider, Completion, SdkErrors
 
 __all__ = ["GroqProvider"]
 
@@ -32,6 +24,7 @@ class GroqProvider(ChatCompletionsProvider):
     key_env = ("GROQ_API_KEY",)
     # The SDK appends /openai/v1/... itself: the base URL is the host root.
     default_base_url: ClassVar[str] = "https://api.groq.com"
+    client_class = groq.AsyncGroq
     sdk_errors = SdkErrors(
         status=groq.APIStatusError,
         timeout=groq.APITimeoutError,
@@ -39,24 +32,6 @@ class GroqProvider(ChatCompletionsProvider):
         connect=httpx.ConnectError,
     )
 
-    def __init__(self, settings: ProviderSettings) -> None:
-        super().__init__(settings)
-        self._client = groq.AsyncGroq(
-            api_key=settings.api_key,
-            base_url=self.base_url,
-            timeout=settings.timeout_s,
-            max_retries=0,
-        )
-
-    async def _create(self, request: Request) -> tuple[Completion, Mapping[str, str]]:
-        raw = await self._client.chat.completions.with_raw_response.create(
-            model=self.model,
-            messages=cast("list[ChatCompletionMessageParam]", chat_messages(request)),
-            temperature=request.temperature,
-            max_tokens=request.max_tokens,
-            seed=request.seed,
-        )
-        return await raw.parse(), raw.headers
-
-    async def aclose(self) -> None:
-        await self._client.close()
+    async def _parse(self, raw: Any) -> Completion:
+        completion: Completion = await raw.parse()  # groq's raw response parses asynchronously
+        return completion

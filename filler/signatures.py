@@ -1,0 +1,128 @@
+"""Compare the signatures a reply wrote with the skeleton's: `signature_problem`.
+
+A fill changes bodies only. A class keeps its header (decorators, bases, keywords) and every
+target keeps its signature as `filler.stubs.signature_dump` sees it, except that an annotation
+the reply left out is taken from the skeleton (the skeleton's is kept on merge anyway). The
+answer says what to keep, quoting the skeleton's line, and which node differs first, for the
+caret of the signature gate in `filler.gates`.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from collections.abc import Iterable, Sequence
+
+from filler.stubs import signature_dump
+
+__all__ = ["signature_problem"]
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def signature_problem(
+    given: Definition,
+    written: Definition,
+    targets: Iterable[tuple[FunctionNode, FunctionNode]],
+    module_source: str,
+) -> tuple[str, ast.AST] | None:
+    """Why the reply's `written` unit does not keep the signatures of the skeleton's `given`,
+    and the node to put the caret under; None when it keeps them.
+
+    `targets` are the target functions as (in the skeleton, in the reply); `module_source` is
+    the skeleton's text, quoted in the reason.
+    """
+    if isinstance(given, ast.ClassDef) and isinstance(written, ast.ClassDef):
+        header = [*given.decorator_list, *given.bases, *given.keywords]
+        sent = [*written.decorator_list, *written.bases, *written.keywords]
+        if list(map(ast.dump, header)) != list(map(ast.dump, sent)):
+            reason = f"keep the class header exactly as given: `{_class_header(given)}`"
+            return reason, _first_difference(header, sent, written)
+    for skeleton, reply in targets:
+        if signature_dump(skeleton) != signature_dump(_annotated_like(reply, skeleton)):
+            expected = _def_line(module_source.split("\n"), skeleton)
+            reason = f"keep the signature exactly as given: `{expected}`; change only the body"
+            return reason, _signature_difference(skeleton, reply)
+    return None
+
+
+def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
+    """`written` with the annotations it left out taken from `given`.
+
+    Small models often drop annotations. The skeleton's signature is kept on merge whatever
+    the reply says, so a missing annotation changes nothing; a different one still rejects.
+    """
+    filled = copy.deepcopy(written)
+    pairs = [
+        (filled.args.posonlyargs, given.args.posonlyargs),
+        (filled.args.args, given.args.args),
+        (filled.args.kwonlyargs, given.args.kwonlyargs),
+        (
+            [filled.args.vararg] if filled.args.vararg else [],
+            [given.args.vararg] if given.args.vararg else [],
+        ),
+        (
+            [filled.args.kwarg] if filled.args.kwarg else [],
+            [given.args.kwarg] if given.args.kwarg else [],
+        ),
+    ]
+    for mine, theirs in pairs:
+        for arg, model in zip(mine, theirs, strict=False):
+            if arg.annotation is None and arg.arg == model.arg:
+                arg.annotation = model.annotation
+    if filled.returns is None:
+        filled.returns = given.returns
+    return filled
+
+
+def _def_line(source_lines: Sequence[str], node: FunctionNode) -> str:
+    """The function's header as the skeleton writes it, on one line and without its comment."""
+    last = max(node.lineno, node.body[0].lineno - 1)
+    text = " ".join(line.strip() for line in source_lines[node.lineno - 1 : last])
+    text = re.sub(r":\s*#.*$", ":", text)
+    text = re.sub(r"([(\[])\s+", r"\1", re.sub(r",?\s+([)\]])", r"\1", text))
+    decorators = "".join(f"@{ast.unparse(d)} " for d in node.decorator_list)
+    return decorators + text
+
+
+def _class_header(node: ast.ClassDef) -> str:
+    decorators = "".join(f"@{ast.unparse(d)} " for d in node.decorator_list)
+    bases = ", ".join(ast.unparse(b) for b in [*node.bases, *node.keywords])
+    return f"{decorators}class {node.name}" + (f"({bases}):" if bases else ":")
+
+
+def _first_difference(
+    given: Sequence[ast.AST], written: Sequence[ast.AST], whole: ast.AST
+) -> ast.AST:
+    for old, new in zip(given, written, strict=False):
+        if ast.dump(old) != ast.dump(new):
+            return new
+    return written[len(given)] if len(written) > len(given) else whole
+
+
+def _signature_difference(given: FunctionNode, written: FunctionNode) -> ast.AST:
+    """The first part of the written signature that differs, to put the caret under."""
+    if type(given) is not type(written):
+        return written
+    for old, new in zip(_signature_parts(given), _signature_parts(written), strict=True):
+        if list(map(ast.dump, old)) != list(map(ast.dump, new)):
+            return _first_difference(old, new, written)
+    return written
+
+
+def _signature_parts(function: FunctionNode) -> list[list[ast.AST]]:
+    args = function.args
+    groups: list[list[ast.AST] | list[ast.arg] | list[ast.expr]] = [
+        function.decorator_list,
+        args.posonlyargs,
+        args.args,
+        [args.vararg] if args.vararg else [],
+        args.kwonlyargs,
+        [args.kwarg] if args.kwarg else [],
+        args.defaults,
+        [default for default in args.kw_defaults if default is not None],
+        [function.returns] if function.returns else [],
+    ]
+    return [list(group) for group in groups]
