@@ -75,7 +75,7 @@ _FILL_OPTIONS: list[_Decorator] = [
     click.option(
         "--design-tests/--no-design-tests",
         default=None,
-        help="Ask the model for extra tests first (advisory).",
+        help="Ask the model for extra tests first (advisory; default: on, off for local).",
     ),
     click.option(
         "--keep-designed-tests", is_flag=True, help="Write designed tests into tests/designed/."

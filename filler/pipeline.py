@@ -59,7 +59,9 @@ class FillOptions:
     temperature: float = 0.0
     max_tokens: int = 1024
     test_timeout: float = 10.0
-    design_tests: bool = True
+    # None: ask the test designer unless the model is one that gets compact prompts, whose
+    # designed tests are mostly wrong and would only cost calls.
+    design_tests: bool | None = None
     keep_designed_tests: bool = False
     retry: bool = False
     report_path: Path | None = None
@@ -131,6 +133,7 @@ class _Run:
     prompts: Prompts
     workers: Workers
     allowed: AllowedImports
+    design_tests: bool
     api_cache: dict[str, str] = field(default_factory=dict)
     file_locks: FileLocks = field(default_factory=FileLocks)
     lock_mutex: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -148,7 +151,7 @@ class _Run:
         flow_options = FlowOptions(
             max_rounds=self.options.max_rounds,
             samples=self.options.samples,
-            design_tests=self.options.design_tests,
+            design_tests=self.design_tests,
             timeout=self.options.test_timeout,
         )
         flow = fill_flow(ctx, job.unit, flow_options, self.prompts)
@@ -456,6 +459,11 @@ async def fill_project(
             prompts=Prompts(provider.prompt_style),
             workers=workers,
             allowed=project.allowed_imports(),
+            design_tests=(
+                provider.prompt_style == "full"
+                if options.design_tests is None
+                else options.design_tests
+            ),
         )
         progress.start(len(jobs))
         semaphore = asyncio.Semaphore(max(1, options.jobs))
