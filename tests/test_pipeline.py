@@ -180,3 +180,13 @@ def test_the_run_record_is_written_as_json_and_html(filled: Path, tmp_path: Path
     assert unit["unit"] == "strkit.arith:add" and unit["outcome"] == "filled"
     assert unit["stats"]["calls"] == 1 and data["totals"]["filled"] == 1
     assert "strkit.arith:add" in report.with_suffix(".html").read_text()
+
+
+def test_many_jobs_write_exactly_what_one_job_writes(filled: Path, tmp_path: Path) -> None:
+    """With several jobs, replies are judged in worker processes and modules are written by
+    several units at once; the result must not depend on it."""
+    project = api.new(SPEC, tmp_path / "strkit").root
+    record = api.fill(project, replay(tmp_path, STRKIT, jobs=8))
+    assert len(record.filled) == len(STRKIT)
+    for module in ("src/strkit/arith.py", "src/strkit/text.py", "examples/arith_demo.py"):
+        assert (project / module).read_text() == (filled / module).read_text(), module

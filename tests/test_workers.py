@@ -1,0 +1,43 @@
+"""The worker pool: inline until it is up, then other processes; one process means inline."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+from filler.workers import Workers
+
+
+def test_work_moves_to_the_pool_once_it_is_up() -> None:
+    async def main() -> tuple[int, set[int]]:
+        async with Workers(2) as workers:
+            first = await workers.run(os.getpid)  # the pool takes a while to start
+            seen: set[int] = set()
+            deadline = time.monotonic() + 60
+            while not seen - {os.getpid()} and time.monotonic() < deadline:
+                seen.add(await workers.run(os.getpid))
+                await asyncio.sleep(0.05)
+            return first, seen
+
+    first, seen = asyncio.run(main())
+    assert first == os.getpid()
+    assert seen - {os.getpid()}, "the pool never took any work"
+
+
+def test_one_process_runs_inline() -> None:
+    async def main() -> int:
+        async with Workers(1) as workers:
+            return await workers.run(os.getpid)
+
+    assert asyncio.run(main()) == os.getpid()
+
+
+def test_a_run_that_ends_before_the_pool_is_up_does_not_wait_for_it() -> None:
+    async def main() -> float:
+        started = time.monotonic()
+        async with Workers(2) as workers:
+            await workers.run(sum, [1, 2])
+        return time.monotonic() - started
+
+    assert asyncio.run(main()) < 0.5
