@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from filler.writer import TEMP_SUFFIX
+
 __all__ = ["ScriptRun", "TestResult", "TestRun", "project_python", "run_script", "run_tests"]
 
 Outcome = Literal["passed", "failed", "skipped", "error"]
@@ -32,7 +34,7 @@ _SECRET_ENV = re.compile(
 )
 _COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "venv", ".filler", "site", "__pycache__", ".pytest_cache", ".mypy_cache",
-    ".ruff_cache", "*.egg-info", "dist", "build",
+    ".ruff_cache", "*.egg-info", "dist", "build", f"*{TEMP_SUFFIX}",
 )  # fmt: skip
 _TRACE_LINES = 15
 

@@ -13,12 +13,15 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-__all__ = ["FileLocks", "atomic_write"]
+__all__ = ["TEMP_SUFFIX", "FileLocks", "atomic_write"]
+
+# Names the half-written file of an atomic write, so copies of a project being filled skip it.
+TEMP_SUFFIX = ".filler.tmp"
 
 
 def atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)

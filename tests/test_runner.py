@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from filler.runner import run_script, run_tests
+from filler.writer import TEMP_SUFFIX
 from tests.helpers.projects import build_file_tree
 
 STUB = '''def double(x: int) -> int:
@@ -78,6 +79,15 @@ def test_the_project_itself_is_never_touched(project: Path) -> None:
     asyncio.run(run_tests(project, body("return 2 * x"), IDS, timeout=30))
     assert (project / "src/pkg/mod.py").read_text() == before
     assert not list(project.rglob("junit.xml"))
+
+
+def test_a_half_written_file_of_another_unit_is_not_copied(project: Path) -> None:
+    # Another unit's atomic write in flight: copying it would race its rename and fail the run.
+    (project / "src/pkg" / f".other.py.x1y2{TEMP_SUFFIX}").write_text("def half(")
+    temp_files = f'list(pathlib.Path("src/pkg").glob("*{TEMP_SUFFIX}"))'
+    count = f"import pathlib\n    return len({temp_files}) + 2 * x"
+    run = asyncio.run(run_tests(project, body(count), IDS, timeout=30))
+    assert run.passed(IDS) == 2
 
 
 def test_an_endless_loop_costs_at_most_the_timeout(project: Path) -> None:
