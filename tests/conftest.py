@@ -1,8 +1,9 @@
 """Fixtures shared by every test module live in tests/helpers/; this file only registers them,
-and keeps every test away from the user's own cache."""
+keeps every test away from the user's own cache, and lets child processes see Ctrl-C."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -17,3 +18,15 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patcher:
         patcher.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _ctrl_c_reaches_children() -> Iterator[None]:
+    """A shell that starts the suite in the background (`make test &`, nohup, some CI runners)
+    ignores SIGINT in it; children inherit that across exec and Python then never raises
+    KeyboardInterrupt, so the Ctrl-C tests would test nothing. Handled, it resets on exec."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
