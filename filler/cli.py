@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from functools import partial
@@ -218,6 +219,13 @@ def status(path: Path, as_json: bool) -> None:
         table.add_row(row.unit, row.label, row.model, tests, str(row.tokens or "-"),
                       f"{row.seconds:.1f}" if row.seconds else "-", row.reason)  # fmt: skip
     out.print(table)
+    states = Counter(row.label for row in rows)
+    out.print(
+        f"{', '.join(f'{n} {state}' for state, n in states.items())}; "
+        f"{sum(r.tokens or 0 for r in rows)} tokens, {sum(r.seconds or 0 for r in rows):.1f} s "
+        "spent filling",
+        markup=False,
+    )
 
 
 @app.command()

@@ -69,7 +69,7 @@ CONFIGS = {
         ),
         Config(
             "loop",
-            ("--max-rounds", "1", "--samples", "10", "--no-design-tests", "--temperature", "0.8"),
+            ("--max-rounds", "1", "--samples", "10", "--no-design-tests", "--temperature", "0.5"),
         ),
     )
 }
