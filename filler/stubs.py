@@ -19,6 +19,7 @@ targets, and a class with no targets is not a unit.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 from collections import Counter
@@ -98,15 +99,22 @@ def _units(source: str, module: str, path: Path, only: str | None = None) -> Ite
         )
 
 
+@functools.lru_cache(maxsize=16)
+def _parse(source: str) -> cst.Module:
+    # Every unit of a module asks for its own source from the same text; parse it once.
+    # libcst trees are immutable, so sharing one is safe.
+    return cst.parse_module(source)
+
+
 def unit_source(source: str, unit: Unit) -> str:
     """The unit's code as it stands in `source`: decorators, header, docstrings and bodies."""
-    tree = cst.parse_module(source)
+    tree = _parse(source)
     return tree.code_for_node(_find(tree, unit).with_changes(leading_lines=[]))
 
 
 def reset_to_stub(source: str, unit: Unit) -> str:
     """The module with every target of the unit stubbed again (its docstrings kept)."""
-    tree = cst.parse_module(source)
+    tree = _parse(source)
     _find(tree, unit)
     stub = [cst.parse_statement("raise NotImplementedError\n")]
     owner = () if unit.kind == "function" else (unit.qualname,)
