@@ -223,7 +223,7 @@ def status(path: Path, as_json: bool) -> None:
     out.print(
         f"{', '.join(f'{n} {state}' for state, n in states.items())}; "
         f"{sum(r.tokens or 0 for r in rows)} tokens, {sum(r.seconds or 0 for r in rows):.1f} s "
-        "spent filling",
+        "summed over units",
         markup=False,
     )
 

@@ -69,7 +69,7 @@ def test_status_json_lists_every_unit(tmp_path: Path) -> None:
     assert (add["state"], add["file"]) == ("stub", "src/strkit/arith.py")
     table = filler("status", tmp_path / "p").stdout
     assert "strkit.arith:add" in table and "stub" in table
-    assert table.splitlines()[-1] == f"{len(STRKIT)} stub; 0 tokens, 0.0 s spent filling"
+    assert table.splitlines()[-1] == f"{len(STRKIT)} stub; 0 tokens, 0.0 s summed over units"
 
 
 def test_units_left_as_stubs_exit_1_with_the_reason(tmp_path: Path) -> None:
