@@ -105,6 +105,36 @@ def test_the_benchmarks_page_quotes_the_committed_robustness_results() -> None:
     assert all(o["accepted"] == 0 for o in unrecoverable)
 
 
+def _section(title: str) -> str:
+    page = (DOCS / "benchmarks.md").read_text("utf-8")
+    return page.split(f"## {title}")[1].split("\n## ")[0]
+
+
+def test_the_benchmarks_page_quotes_the_committed_throughput_results() -> None:
+    section = _section("Throughput")
+    data = json.loads((CHECKOUT / "benchmarks/throughput/results.json").read_text("utf-8"))
+    assert f"L = {data['latency_s']:g} s" in section
+    for run in data["runs"]:
+        row = (
+            f"| {run['units']} | {run['jobs']} | {run['wall_s']:.1f} | {run['ideal_s']:.0f} | "
+            f"{100 * run['speedup_vs_ideal']:.0f}% |"
+        )
+        assert row in section, row
+        if run["filler_ms_per_unit"] is not None:
+            assert f"{run['filler_ms_per_unit']:.1f} ms" in section
+
+
+def test_the_benchmarks_page_quotes_the_committed_humaneval_results() -> None:
+    section = _section("Quality (HumanEval)")
+    data = json.loads((CHECKOUT / "benchmarks/humaneval/results.json").read_text("utf-8"))
+    assert data["problems"] == 164 and data["converted"] == 164
+    for name, config in data["configurations"].items():
+        row = (
+            f"| {name} | {config['passed']}/{config['total']} | {100 * config['pass_rate']:.1f}% |"
+        )
+        assert row in section, row
+
+
 def test_the_documented_replay_key_of_plan_is_the_one_used() -> None:
     page = (DOCS / "getting-started.md").read_text("utf-8")
     assert f'{{"{PLAN_KEY}": ["<reply of round 1>"' in page
