@@ -1,0 +1,156 @@
+"""Throughput: fill N units with --jobs J against a loopback model that answers after L seconds.
+
+For N in 10, 50, 200 and J in 1, 4, 16 it renders N one-line function stubs (no examples, so
+no test runs: this measures the filler and the provider wait, not pytest), serves an
+OpenAI-compatible model on 127.0.0.1 that answers every call after exactly L seconds, and runs
+the real `filler fill`. It reports the wall time against the ideal ceil(N/J) * L and the
+filler's own time per unit (the run's wall time minus the time spent waiting on the model,
+from the J=1 runs, where nothing overlaps).
+
+    python benchmarks/throughput/run.py            # writes benchmarks/throughput/results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from filler import api  # noqa: E402
+from tests.helpers.wire import OPENAI, LoopbackServer  # noqa: E402
+
+PACKAGE = "bench"
+PER_FEATURE = 10
+
+
+def spec(n: int) -> dict[str, Any]:
+    features = []
+    for f in range(math.ceil(n / PER_FEATURE)):
+        count = min(PER_FEATURE, n - f * PER_FEATURE)
+        functions = [
+            {
+                "name": f"f{f}_{i}",
+                "params": "x: int",
+                "returns": "int",
+                "doc": f"Return x plus {i}.",
+            }
+            for i in range(count)
+        ]
+        features.append(
+            {"name": f"feature{f}", "description": "Generated.", "functions": functions}
+        )
+    return {"package_name": PACKAGE, "description": "Throughput benchmark.", "features": features}
+
+
+def answer(body: dict[str, Any]) -> str:
+    name = re.findall(r"def (\w+)\(", body["messages"][-1]["content"])[-1]
+    return f"```python\ndef {name}(x: int) -> int:\n    return x + 1\n```"
+
+
+def fill(project: Path, url: str, jobs: int) -> tuple[float, Any]:
+    flags = {
+        "provider": "openai",
+        "base_url": f"{url}/v1",
+        "jobs": jobs,
+        "max_rounds": 1,
+        "design_tests": False,
+        "only": [f"{PACKAGE}.*"],
+    }
+    started = time.perf_counter()
+    record = api.fill(project, flags, environ={**os.environ, "OPENAI_API_KEY": "sk-bench"})
+    return time.perf_counter() - started, record
+
+
+def table(result: dict[str, Any]) -> str:
+    """The runs as the Markdown table of README.md and docs/benchmarks.md."""
+    rows = [
+        "| units | jobs | wall (s) | ideal (s) | speed-up vs ideal |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for run in result["runs"]:
+        rows.append(
+            f"| {run['units']} | {run['jobs']} | {run['wall_s']:.1f} | {run['ideal_s']:.0f} | "
+            f"{100 * run['speedup_vs_ideal']:.0f}% |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency", type=float, default=1.0, help="seconds per model call (L)")
+    parser.add_argument("--units", type=int, nargs="+", default=[10, 50, 200])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
+    args = parser.parse_args()
+
+    runs = []
+    with (
+        tempfile.TemporaryDirectory(prefix="filler-throughput-") as tmp,
+        LoopbackServer(OPENAI, latency_s=args.latency, respond=answer) as server,
+    ):
+        for n in args.units:
+            spec_path = Path(tmp) / f"spec-{n}.json"
+            spec_path.write_text(json.dumps(spec(n)))
+            base = api.new(spec_path, Path(tmp) / f"base-{n}").root
+            for jobs in args.jobs:
+                project = Path(tmp) / f"n{n}-j{jobs}"
+                shutil.copytree(base, project, symlinks=True)
+                wall, record = fill(project, server.url, jobs)
+                filled = len(record.filled)
+                assert filled == n, f"only {filled}/{n} units filled: {record.to_json()}"
+                ideal = math.ceil(n / jobs) * args.latency
+                waited = record.stats.provider_seconds
+                run = {
+                    "units": n,
+                    "jobs": jobs,
+                    "wall_s": round(wall, 3),
+                    "ideal_s": round(ideal, 3),
+                    "speedup_vs_ideal": round(ideal / wall, 3),
+                    "provider_wait_s": round(waited, 3),
+                    "filler_ms_per_unit": round((wall - waited) / n * 1000, 1)
+                    if jobs == 1
+                    else None,
+                }
+                runs.append(run)
+                print(json.dumps(run), flush=True)
+
+    serial = [r["filler_ms_per_unit"] for r in runs if r["filler_ms_per_unit"] is not None]
+    at16 = [r["speedup_vs_ideal"] for r in runs if r["jobs"] == 16]
+    result = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "loadavg_before": os.getloadavg()[0],
+        },
+        "latency_s": args.latency,
+        "command": shlex.join(["python", "benchmarks/throughput/run.py", *sys.argv[1:]]),
+        "runs": runs,
+        "summary": {
+            "min_speedup_vs_ideal_at_16_jobs": min(at16) if at16 else None,
+            "max_filler_ms_per_unit": max(serial) if serial else None,
+            "targets": {"speedup_vs_ideal_at_16_jobs": 0.9, "filler_ms_per_unit": 50},
+        },
+    }
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result["summary"], indent=2))
+    print(table(result))
+
+
+if __name__ == "__main__":
+    main()
