@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,31 @@ def test_the_bundled_template_is_the_checkout_in_a_development_install() -> None
     root = bundled_template()
     assert root == CHECKOUT
     assert (root / "copier.yml").is_file() and (root / "template").is_dir()
+
+
+@pytest.mark.slow
+def test_the_wheel_renders_a_spec_outside_a_checkout(tmp_path: Path) -> None:
+    """`pip install copier-filler`, then `filler new spec.yml out`: the wheel has the template."""
+    dist, site, elsewhere = tmp_path / "dist", tmp_path / "site", tmp_path / "elsewhere"
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", dist, CHECKOUT], check=True
+    )
+    (wheel,) = dist.glob("copier_filler-*.whl")
+    subprocess.run([*pip, "install", "--no-deps", "--target", site, wheel], check=True)
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [site / "bin" / "filler", "new", STRKIT, "out", "--no-fill"],
+        cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (elsewhere / "out" / "src" / "strkit" / "arith.py").is_file()
+    shipped = subprocess.run(
+        [sys.executable, "-c", "from filler.render import bundled_template as b; print(b())"],
+        cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert Path(shipped) == site / "filler" / "_template"
 
 
 @pytest.mark.slow
