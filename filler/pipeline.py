@@ -50,15 +50,16 @@ DESIGNED_FILE = Path("tests") / "test__filler_designed.py"
 
 @dataclass(frozen=True)
 class FillOptions:
+    # The fill loop's numbers come from `config.Settings`, which owns their defaults.
+    max_rounds: int
+    samples: int
+    jobs: int
+    temperature: float
+    max_tokens: int
+    test_timeout: float
     only: tuple[str, ...] = ()
     force: tuple[str, ...] = ()
     dry_run: bool = False
-    max_rounds: int = 3
-    samples: int = 1
-    jobs: int = 4
-    temperature: float = 0.0
-    max_tokens: int = 1024
-    test_timeout: float = 10.0
     # None: ask the test designer unless the model is one that gets compact prompts, whose
     # designed tests are mostly wrong and would only cost calls.
     design_tests: bool | None = None
