@@ -23,7 +23,6 @@ import ast
 import datetime
 import json
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -44,6 +43,8 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE)]
 
 from convert import PACKAGE, Conversion, Problem, convert, load_problems, reference_code  # noqa: E402
+
+from benchmarks.machine import machine  # noqa: E402
 
 WORK = HERE / "work"
 SCORE_TIMEOUT_S = 20.0
@@ -384,11 +385,7 @@ def main() -> None:
         "benchmark": "humaneval",
         "command": shlex.join(["python", "benchmarks/humaneval/run.py", *sys.argv[1:]]),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
-        },
+        "machine": machine(),
         "problems": len(raw),
         "converted": len(conversion.problems),
         "dropped": [{"task_id": t, "reason": why} for t, why in conversion.dropped],

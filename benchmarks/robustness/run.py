@@ -17,8 +17,6 @@ import argparse
 import asyncio
 import datetime
 import json
-import os
-import platform
 import sys
 import time
 from collections import Counter
@@ -32,6 +30,7 @@ sys.path[:0] = [str(ROOT)]
 
 from corpus import ENTRIES, Entry  # noqa: E402
 
+from benchmarks.machine import machine  # noqa: E402
 from filler.extract import ExtractFailure  # noqa: E402
 from filler.gates import Accepted  # noqa: E402
 from tests.helpers.merge_cases import OPERATORS, Case, Operator, judge_reply, structure_problems  # noqa: E402
@@ -112,11 +111,7 @@ def run() -> dict[str, Any]:
         "benchmark": "robustness",
         "command": "python benchmarks/robustness/run.py",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
-        },
+        "machine": machine(),
         "seconds": round(seconds, 2),
         "corpus": {
             "modules": len({entry.module for entry in ENTRIES}),

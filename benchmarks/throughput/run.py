@@ -16,7 +16,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import re
 import shlex
 import shutil
@@ -30,6 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import machine  # noqa: E402
 from filler import api  # noqa: E402
 from tests.helpers.wire import OPENAI, LoopbackServer  # noqa: E402
 
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     runs = []
     with (
@@ -133,10 +134,9 @@ def main() -> None:
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "loadavg_before": os.getloadavg()[0],
+            **machine(),
+            "loadavg_before": load_before,
+            "loadavg_after": os.getloadavg()[0],
         },
         "latency_s": args.latency,
         "command": shlex.join(["python", "benchmarks/throughput/run.py", *sys.argv[1:]]),
