@@ -72,10 +72,14 @@ def test_the_benchmarks_page_documents_every_make_target() -> None:
     assert targets and all(f"make {target}" in page for target in targets)
 
 
-def test_the_benchmarks_page_quotes_the_committed_robustness_results() -> None:
+def _section(title: str) -> str:
     page = (DOCS / "benchmarks.md").read_text("utf-8")
+    return page.split(f"## {title}")[1].split("\n## ")[0]
+
+
+def test_the_benchmarks_page_quotes_the_committed_robustness_results() -> None:
     # One line: the prose is wrapped where Markdown likes it.
-    section = " ".join(page.split("## Robustness")[1].split("\n## ")[0].split())
+    section = " ".join(_section("Robustness").split())
     data = json.loads((CHECKOUT / "benchmarks/robustness/results.json").read_text("utf-8"))
     corpus, totals, operators = data["corpus"], data["totals"], data["operators"].values()
     recoverable = [o for o in operators if o["recoverable"]]
@@ -103,11 +107,6 @@ def test_the_benchmarks_page_quotes_the_committed_robustness_results() -> None:
     )
     assert f"| not recoverable | {sum(o['count'] for o in unrecoverable)} | 0 | 0 | 0 |" in section
     assert all(o["accepted"] == 0 for o in unrecoverable)
-
-
-def _section(title: str) -> str:
-    page = (DOCS / "benchmarks.md").read_text("utf-8")
-    return page.split(f"## {title}")[1].split("\n## ")[0]
 
 
 def test_the_benchmarks_page_quotes_the_committed_throughput_results() -> None:
