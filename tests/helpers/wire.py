@@ -545,6 +545,7 @@ class LoopbackServer:
             with self._lock:
                 self._stats.in_flight += 1
                 self._stats.max_in_flight = max(self._stats.max_in_flight, self._stats.in_flight)
+        seen = False
         try:
             delay = canned.delay_s + (self.latency_s if counted else 0.0)
             if delay:
@@ -557,6 +558,10 @@ class LoopbackServer:
                 handler.send_header(name, value)
             handler.send_header("Content-Length", str(len(canned.body)))
             handler.end_headers()
+            # Seen before the body goes out: a client holding the reply must find its request
+            # in `requests` (and a warm-up's must never land after `forget`).
+            self._record(Seen(method, path, headers, body, started, time.monotonic()))
+            seen = True
             handler.wfile.write(canned.body)
         except OSError:
             pass  # the client gave up (timeout) or the server is stopping
@@ -564,6 +569,9 @@ class LoopbackServer:
             with self._lock:
                 if counted:
                     self._stats.in_flight -= 1
-                self._stats.requests.append(
-                    Seen(method, path, headers, body, started, time.monotonic())
-                )
+            if not seen:
+                self._record(Seen(method, path, headers, body, started, time.monotonic()))
+
+    def _record(self, seen: Seen) -> None:
+        with self._lock:
+            self._stats.requests.append(seen)
