@@ -5,7 +5,8 @@ line, what the model should do instead:
 
     parse        the candidate is valid Python (for `ast` and for libcst)
     target       it defines the unit at the top level (a class: with every target method)
-    signature    every target keeps its signature (`ast` of decorators, args, returns, async)
+    signature    every target keeps its signature (decorators, parameters, defaults, async;
+                 annotations are the skeleton's whatever the reply wrote)
     stub         no target body is a stub or a placeholder (`...`, `pass`, "rest of code")
     imports      imports come from the standard library, the spec's dependencies or the package
     helpers      new functions, classes and constants are private and collide with nothing
@@ -16,7 +17,9 @@ line, what the model should do instead:
 
 Harmless extras are dropped with a note instead: the reply's module docstring, an
 `if __name__ == "__main__":` block, an import of the module itself, and copies of definitions the
-module already has (other units, the whole module echoed back), which are never merged.
+module already has (other units, the whole module echoed back), which are never merged. One
+omission is mended with a note: a standard-library module the code uses (`re.sub`) but forgot
+to import gets its `import` line.
 
 Three gates ask a module of their own: signature `filler.signatures`, stub `filler.placeholders`
 and names `filler.undefined`.
@@ -42,7 +45,7 @@ from filler.merge import (
     module_bindings,
 )
 from filler.placeholders import Position, comments_of, find_placeholder
-from filler.signatures import signature_problem
+from filler.signatures import annotations_differ, signature_problem
 from filler.stubs import Unit, body_sha
 from filler.undefined import undefined_names
 
@@ -94,6 +97,14 @@ def judge(module_source: str, unit: Unit, candidate: Candidate, allowed: Allowed
         if rejection is not None:
             return rejection
     merged = merge(module_source, unit, candidate)
+    forgotten = _forgotten_modules(review, merged)
+    if forgotten:
+        imports = "".join(f"\nimport {name}" for name in forgotten)
+        candidate = Candidate(
+            candidate.code + imports,
+            (*candidate.notes, *(f"added `import {name}`: the code uses it" for name in forgotten)),
+        )
+        merged = merge(module_source, unit, candidate)
     for check in (_compiles, _defined_names):
         rejection = check(review, merged)
         if rejection is not None:
@@ -183,6 +194,9 @@ class _Review:
             elif role in ("echo", "same"):
                 names = ", ".join(sorted(definition_names(node) or ()))
                 yield f"ignored the reply's copy of {names}: the module keeps its own"
+        for given, written in self.target_functions():
+            if annotations_differ(given, written):
+                yield f"kept the skeleton's annotations of {given.name}: the reply's differ"
         reply, skeleton = self.target(), self.given
         if isinstance(reply, ast.ClassDef) and isinstance(skeleton, ast.ClassDef):
             existing = _methods(skeleton)
@@ -468,6 +482,25 @@ def _defined_names(review: _Review, merged: str) -> Rejected | None:
     name = sorted(missing)[0]
     reason = f"{name} is not defined: import it or define it in your code"
     return review.reject("names", reason, _first_use(review, name))
+
+
+def _forgotten_modules(review: _Review, merged: str) -> list[str]:
+    """Standard-library modules the reply's code uses as `re.sub(...)` but never imports.
+
+    Small models often forget the import line. Only a name the merge left undefined counts, so
+    a parameter or a local called `string` or `time` is never mistaken for the module.
+    """
+    try:
+        missing = undefined_names(merged) - undefined_names(review.module_source)
+    except SyntaxError:
+        return []  # the compile gate explains
+    used = {
+        node.value.id
+        for statement in review.with_role("target", "helper")
+        for node in ast.walk(statement)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+    }
+    return sorted(name for name in missing & used if name in sys.stdlib_module_names)
 
 
 def _first_use(review: _Review, name: str) -> ast.AST | None:

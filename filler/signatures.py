@@ -1,10 +1,12 @@
 """Compare the signatures a reply wrote with the skeleton's: `signature_problem`.
 
 A fill changes bodies only. A class keeps its header (decorators, bases, keywords) and every
-target keeps its signature as `filler.stubs.signature_dump` sees it, except that an annotation
-the reply left out is taken from the skeleton (the skeleton's is kept on merge anyway). The
-answer says what to keep, quoting the skeleton's line, and which node differs first, for the
-caret of the signature gate in `filler.gates`.
+target keeps its signature as `filler.stubs.signature_dump` sees it, except for annotations:
+the merge keeps the skeleton's def line whatever the reply wrote, so an annotation left out or
+written another way (`List[int]` for `list[int]`) changes nothing and is not compared. Names,
+kinds, defaults, decorators and `async` are. The answer says what to keep, quoting the
+skeleton's line, and which node differs first, for the caret of the signature gate in
+`filler.gates`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from filler.stubs import signature_dump
 
-__all__ = ["signature_problem"]
+__all__ = ["annotations_differ", "signature_problem"]
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
@@ -48,33 +50,55 @@ def signature_problem(
     return None
 
 
-def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
-    """`written` with the annotations it left out taken from `given`.
+def annotations_differ(given: FunctionNode, written: FunctionNode) -> bool:
+    """Whether the reply wrote an annotation of its own that the merge will replace."""
+    return any(
+        mine is not None and (theirs is None or ast.dump(mine) != ast.dump(theirs))
+        for mine, theirs in _annotation_pairs(written, given)
+    )
 
-    Small models often drop annotations. The skeleton's signature is kept on merge whatever
-    the reply says, so a missing annotation changes nothing; a different one still rejects.
+
+def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
+    """`written` with the skeleton's annotations wherever parameter names line up.
+
+    Small models drop annotations or spell them their own way (`List[int]`, `Optional[str]`).
+    The skeleton's signature is kept on merge whatever the reply says, so only the parts that
+    change how the function is called are left to compare.
     """
     filled = copy.deepcopy(written)
-    pairs = [
-        (filled.args.posonlyargs, given.args.posonlyargs),
-        (filled.args.args, given.args.args),
-        (filled.args.kwonlyargs, given.args.kwonlyargs),
-        (
-            [filled.args.vararg] if filled.args.vararg else [],
-            [given.args.vararg] if given.args.vararg else [],
-        ),
-        (
-            [filled.args.kwarg] if filled.args.kwarg else [],
-            [given.args.kwarg] if given.args.kwarg else [],
-        ),
-    ]
-    for mine, theirs in pairs:
-        for arg, model in zip(mine, theirs, strict=False):
-            if arg.annotation is None and arg.arg == model.arg:
-                arg.annotation = model.annotation
-    if filled.returns is None:
-        filled.returns = given.returns
+    for arg, model in _parameter_pairs(filled, given):
+        if arg.arg == model.arg:
+            arg.annotation = model.annotation
+    filled.returns = given.returns
     return filled
+
+
+def _annotation_pairs(
+    written: FunctionNode, given: FunctionNode
+) -> Iterable[tuple[ast.expr | None, ast.expr | None]]:
+    yield written.returns, given.returns
+    for arg, model in _parameter_pairs(written, given):
+        if arg.arg == model.arg:
+            yield arg.annotation, model.annotation
+
+
+def _parameter_pairs(
+    written: FunctionNode, given: FunctionNode
+) -> Iterable[tuple[ast.arg, ast.arg]]:
+    """The parameters of both, paired by kind and position."""
+    for mine, theirs in zip(_parameter_groups(written), _parameter_groups(given), strict=True):
+        yield from zip(mine, theirs, strict=False)
+
+
+def _parameter_groups(function: FunctionNode) -> list[list[ast.arg]]:
+    args = function.args
+    return [
+        args.posonlyargs,
+        args.args,
+        args.kwonlyargs,
+        [args.vararg] if args.vararg else [],
+        [args.kwarg] if args.kwarg else [],
+    ]
 
 
 def _def_line(source_lines: Sequence[str], node: FunctionNode) -> str:

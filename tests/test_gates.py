@@ -138,11 +138,9 @@ def test_target_gate_requires_the_unit_and_every_target_method() -> None:
 @pytest.mark.parametrize(
     ("header", "caret_under"),
     [
-        ("def word_tokens(text: bytes, *, lower: bool = False) -> list[str]:", "text"),
         ("def word_tokens(txt: str, *, lower: bool = False) -> list[str]:", "txt"),
         ("def word_tokens(text: str, *, lower: bool = True) -> list[str]:", "True"),
         ("def word_tokens(text: str, lower: bool = False) -> list[str]:", "lower"),
-        ("def word_tokens(text: str, *, lower: bool = False) -> list:", "list"),
         ("async def word_tokens(text: str, *, lower: bool = False) -> list[str]:", "async"),
         (
             "@staticmethod\ndef word_tokens(text: str, *, lower: bool = False) -> list[str]:",
@@ -168,6 +166,22 @@ def test_signature_gate_ignores_whitespace_and_quotes() -> None:
 def test_annotations_a_reply_leaves_out_are_the_skeletons() -> None:
     verdict = accepted(f"def word_tokens(text, *, lower=False):\n{BODY}")
     assert f"{HEADER}\n" in verdict.module_source
+    assert not any("annotations" in note for note in verdict.notes)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "def word_tokens(text: bytes, *, lower: bool = False) -> list[str]:",
+        "def word_tokens(text: str, *, lower: bool = False) -> List[str]:",
+        "def word_tokens(text: 'str', *, lower: int = False):",
+    ],
+)
+def test_annotations_a_reply_writes_its_own_way_are_replaced_with_a_note(header: str) -> None:
+    verdict = accepted(f"{header}\n{BODY}")
+    assert f"{HEADER}\n" in verdict.module_source
+    assert "List" not in verdict.module_source
+    assert "kept the skeleton's annotations of word_tokens: the reply's differ" in verdict.notes
 
 
 def test_signature_gate_checks_class_headers_and_methods() -> None:
@@ -176,7 +190,7 @@ def test_signature_gate_checks_class_headers_and_methods() -> None:
     )
     assert header.reason == "keep the class header exactly as given: `class Vocabulary:`"
     method = rejected(
-        clean(VOCABULARY).replace("token: str", "token: int"), "signature", "Vocabulary"
+        clean(VOCABULARY).replace("token: str", "word: str"), "signature", "Vocabulary"
     )
     assert "`def add(self, token: str) -> int:`" in method.reason
 
@@ -397,6 +411,24 @@ def test_names_gate_finds_undefined_names_and_points_at_them() -> None:
         f"def _f():\n    return missing_name\n\n\n{HEADER}\n    return _f()\n", "names"
     )
     assert helper.line == 2
+
+
+def test_a_standard_module_the_code_forgot_to_import_is_imported_with_a_note() -> None:
+    body = "    return [w for w in text.split() if not keyword.iskeyword(w)] or [string.digits]\n"
+    verdict = accepted(f"{HEADER}\n{body}")
+    assert "\nimport keyword\nimport string\n" in verdict.module_source
+    assert verdict.notes == (
+        "added `import keyword`: the code uses it",
+        "added `import string`: the code uses it",
+    )
+
+
+def test_only_a_module_name_left_undefined_and_used_as_module_dot_name_gets_an_import() -> None:
+    local = accepted(f"{HEADER}\n    string = text.lower()\n    return string.split()\n")
+    assert "import string" not in local.module_source
+    assert local.notes == ()
+    bare = rejected(f"{HEADER}\n    return list(collections)\n", "names")
+    assert bare.reason == "collections is not defined: import it or define it in your code"
 
 
 def test_names_gate_knows_builtins_module_names_and_scopes() -> None:

@@ -276,19 +276,22 @@ def _extra_parameter(case: Case) -> str:
     return "\n".join(lines)
 
 
-def _without_annotations(case: Case) -> str:
-    """The reply with every annotation left out of its target functions' headers."""
+def _annotated(case: Case, annotation: str | None) -> str:
+    """The reply with every annotation in its target functions' headers written as `annotation`
+    (None: left out)."""
     node = next(s for s in ast.parse(case.code).body if _is_unit(s, case.unit))
+    written = None if annotation is None else ast.parse(annotation, mode="eval").body
     lines = case.code.split("\n")
     for function in sorted(_targets(node, case.unit), key=lambda f: -f.lineno):
         args = function.args
         for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
             if arg is not None:
-                arg.annotation = None
+                arg.annotation = written
         head = lines[function.lineno - 1]
         indent = head[: len(head) - len(head.lstrip())]
         keyword = "async def" if isinstance(function, ast.AsyncFunctionDef) else "def"
-        header = f"{indent}{keyword} {function.name}({ast.unparse(args)}):"
+        returns = "" if written is None else f" -> {annotation}"
+        header = f"{indent}{keyword} {function.name}({ast.unparse(args)}){returns}:"
         lines[function.lineno - 1 : function.body[0].lineno - 1] = [header]
     return "\n".join(lines)
 
@@ -399,8 +402,9 @@ OPERATORS: tuple[Operator, ...] = (
     Operator("whole_module_echoed", True, lambda c: Reply(_fence(_echo_module(c)))),
     Operator("imports_in_own_fence", True, lambda c: Reply(_imports_apart(c))),
     Operator("unclosed_fence", True, lambda c: Reply(f"```python\n{c.code}")),
-    # Small models drop annotations; the skeleton's signature is kept on merge anyway.
-    Operator("annotations_left_out", True, lambda c: Reply(_fence(_without_annotations(c)))),
+    # Small models drop annotations or write their own; the skeleton's def line is kept anyway.
+    Operator("annotations_left_out", True, lambda c: Reply(_fence(_annotated(c, None)))),
+    Operator("annotations_rewritten", True, lambda c: Reply(_fence(_annotated(c, "Any")))),
     Operator(
         "everything_at_once",
         True,
