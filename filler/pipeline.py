@@ -1,8 +1,9 @@
 """Fill a project: choose the units, drive each unit's repair loop, write what passed.
 
 The layers, outermost first: `fill_project` (selection, concurrency, the run record) ->
-`_Run.fill_unit` (one unit: context, driving `testloop.fill_flow`, writing) -> `_Run._ask` and
-`_Run._verify` (the I/O the flow asks for) -> `Provider.complete` and `runner`.
+`_Run.attempt` (one unit: context, driving `testloop.fill_flow`) and `_Run.finish` (writing what
+passed) -> `_Run._ask` and `_Run._verify` (the I/O the flow asks for) -> `Provider.complete` and
+`runner`.
 """
 
 from __future__ import annotations
@@ -122,6 +123,17 @@ def plan_jobs(
     return jobs
 
 
+@dataclass(frozen=True)
+class Attempted:
+    """A unit whose flow has ended, before its result is written."""
+
+    job: Job
+    result: FlowResult
+    stats: CallStats
+    errors: tuple[str, ...]  # provider failures: not a verdict on the unit
+    started: float  # time.monotonic() when the unit began
+
+
 @dataclass
 class _Run:
     project: Project
@@ -142,7 +154,8 @@ class _Run:
 
     # -- one unit -----------------------------------------------------------------------------
 
-    async def fill_unit(self, job: Job) -> UnitRecord:
+    async def attempt(self, job: Job) -> Attempted | UnitRecord:
+        """Drive the unit's flow to its result; a record right away if it is not attempted."""
         started = time.monotonic()
         if self.stop_reason:
             record = UnitRecord(job.unit.id, job.module.path.as_posix(), job.status.label, "stub")
@@ -177,7 +190,7 @@ class _Run:
                     step = flow.send(await self._verify(job, step))
         except StopIteration as done:
             result: FlowResult = done.value
-        return await self._finish(job, result, stats, errors, started)
+        return Attempted(job, result, stats, tuple(errors), started)
 
     def _package_api(self, own_module: str) -> str:
         if own_module not in self.api_cache:
@@ -262,14 +275,16 @@ class _Run:
 
     # -- writing ------------------------------------------------------------------------------
 
-    async def _finish(
-        self, job: Job, result: FlowResult, stats: CallStats, errors: list[str], started: float
-    ) -> UnitRecord:
+    async def finish(self, attempted: Attempted) -> UnitRecord:
+        """Write what the attempt accepted (or remember why not); the unit's record."""
+        job, result, stats = attempted.job, attempted.result, attempted.stats
+        started = attempted.started
         record = _summary(job, result, stats)
         if result.accepted is None:
-            if errors:  # the provider failed: not a verdict on the unit, so not remembered
+            if attempted.errors:  # the provider failed: not a verdict on the unit, not remembered
                 reasons = [result.reason] if result.attempts else []
-                return _timed(replace(record, reason="; ".join([*reasons, *errors])), started)
+                reason = "; ".join([*reasons, *attempted.errors])
+                return _timed(replace(record, reason=reason), started)
             if not self.options.dry_run:
                 await self._remember_failure(job, result, stats, time.monotonic() - started)
             return _timed(replace(record, reason=result.reason), started)
@@ -365,7 +380,7 @@ def _lock_entry(
 
 
 def _summary(job: Job, result: FlowResult, stats: CallStats) -> UnitRecord:
-    """The record of a unit that stayed a stub; `_finish` adjusts what differs."""
+    """The record of a unit that stayed a stub; `finish` adjusts what differs."""
     attempts = result.attempts
     best = result.accepted or max(attempts, key=lambda a: a.score, default=None)
     check = best.check if best is not None else None
@@ -471,7 +486,10 @@ async def fill_project(
 
         async def guarded(job: Job) -> UnitRecord:
             async with semaphore:
-                record = await run.fill_unit(job)
+                attempted = await run.attempt(job)
+            # Writing waits on the module's file lock, not on the model: the job slot goes to
+            # the next unit meanwhile, so its model call overlaps this write.
+            record = attempted if isinstance(attempted, UnitRecord) else await run.finish(attempted)
             progress.unit_done(record)
             return record
 

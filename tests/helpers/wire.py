@@ -389,6 +389,9 @@ OLLAMA = _OllamaDialect()
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: more connections opened at once than that lose
+    # their SYN and the client's kernel retries it after a full second, like no real API server.
+    request_queue_size = 128
     owner: LoopbackServer
 
 
