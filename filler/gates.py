@@ -476,12 +476,17 @@ def _defined_names(review: _Review, merged: str) -> Rejected | None:
         for node in ast.walk(review.skeleton)
     ):
         return None  # a star import could define anything
-    missing = undefined_names(merged) - undefined_names(review.module_source)
+    missing = _newly_undefined(review, merged)
     if not missing:
         return None
     name = sorted(missing)[0]
     reason = f"{name} is not defined: import it or define it in your code"
     return review.reject("names", reason, _first_use(review, name))
+
+
+def _newly_undefined(review: _Review, merged: str) -> frozenset[str]:
+    """Names the merged module reads but never defines, that the skeleton did not lack already."""
+    return undefined_names(merged) - undefined_names(review.module_source)
 
 
 def _forgotten_modules(review: _Review, merged: str) -> list[str]:
@@ -491,7 +496,7 @@ def _forgotten_modules(review: _Review, merged: str) -> list[str]:
     a parameter or a local called `string` or `time` is never mistaken for the module.
     """
     try:
-        missing = undefined_names(merged) - undefined_names(review.module_source)
+        missing = _newly_undefined(review, merged)
     except SyntaxError:
         return []  # the compile gate explains
     used = {

@@ -67,8 +67,7 @@ def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
     """
     filled = copy.deepcopy(written)
     for arg, model in _parameter_pairs(filled, given):
-        if arg.arg == model.arg:
-            arg.annotation = model.annotation
+        arg.annotation = model.annotation
     filled.returns = given.returns
     return filled
 
@@ -78,16 +77,17 @@ def _annotation_pairs(
 ) -> Iterable[tuple[ast.expr | None, ast.expr | None]]:
     yield written.returns, given.returns
     for arg, model in _parameter_pairs(written, given):
-        if arg.arg == model.arg:
-            yield arg.annotation, model.annotation
+        yield arg.annotation, model.annotation
 
 
 def _parameter_pairs(
     written: FunctionNode, given: FunctionNode
 ) -> Iterable[tuple[ast.arg, ast.arg]]:
-    """The parameters of both, paired by kind and position."""
+    """The parameters of both, paired by kind and position, where their names agree."""
     for mine, theirs in zip(_parameter_groups(written), _parameter_groups(given), strict=True):
-        yield from zip(mine, theirs, strict=False)
+        yield from (
+            (arg, model) for arg, model in zip(mine, theirs, strict=False) if arg.arg == model.arg
+        )
 
 
 def _parameter_groups(function: FunctionNode) -> list[list[ast.arg]]:

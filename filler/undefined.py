@@ -8,6 +8,7 @@ resolves the scopes, so a function's own locals and parameters never count.
 from __future__ import annotations
 
 import builtins
+import functools
 import symtable
 from collections.abc import Iterator
 
@@ -18,7 +19,9 @@ _MODULE_GLOBALS = frozenset(
 ).union(dir(builtins))
 
 
-def undefined_names(source: str) -> set[str]:
+# The gates ask twice per reply, for the skeleton and the merged module: compute each once.
+@functools.lru_cache(maxsize=32)
+def undefined_names(source: str) -> frozenset[str]:
     """Names the module reads but never binds, and that are not builtins."""
     top = symtable.symtable(source, "<module>", "exec")
     bound: set[str] = set()
@@ -33,7 +36,7 @@ def undefined_names(source: str) -> set[str]:
                 bound.add(name)
             if symbol.is_referenced() and (at_top or symbol.is_global()):
                 read.add(name)
-    return read - bound - _MODULE_GLOBALS
+    return frozenset(read - bound - _MODULE_GLOBALS)
 
 
 def _tables(table: symtable.SymbolTable) -> Iterator[symtable.SymbolTable]:
