@@ -21,6 +21,10 @@ module already has (other units, the whole module echoed back), which are never 
 omission is mended with a note: a standard-library module the code uses (`re.sub`) but forgot
 to import gets its `import` line.
 
+`judge_in_turn` judges candidates that were accepted on an older text of the module again, one
+after another on the text the ones before them left: what the writer does when units of one
+module are written together.
+
 Three gates ask a module of their own: signature `filler.signatures`, stub `filler.placeholders`
 and names `filler.undefined`.
 """
@@ -31,6 +35,7 @@ import ast
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import libcst as cst
 
@@ -46,10 +51,10 @@ from filler.merge import (
 )
 from filler.placeholders import Position, comments_of, find_placeholder
 from filler.signatures import annotations_differ, signature_problem
-from filler.stubs import Unit, body_sha
+from filler.stubs import Unit, body_sha, find_unit
 from filler.undefined import undefined_names
 
-__all__ = ["Accepted", "AllowedImports", "Rejected", "Verdict", "judge"]
+__all__ = ["Accepted", "AllowedImports", "Pending", "Rejected", "Verdict", "judge", "judge_in_turn"]
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
@@ -85,6 +90,16 @@ class Rejected:
 Verdict = Accepted | Rejected
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A candidate the gates accepted on `judged_on`, to be merged into the module as it is now."""
+
+    qualname: str
+    candidate: Candidate
+    judged_on: str
+    verdict: Accepted
+
+
 def judge(module_source: str, unit: Unit, candidate: Candidate, allowed: AllowedImports) -> Verdict:
     """Run every gate on the candidate; merge it only if all pass (see the module docstring)."""
     lines = candidate.code.split("\n")
@@ -111,6 +126,40 @@ def judge(module_source: str, unit: Unit, candidate: Candidate, allowed: Allowed
             return rejection
     notes = candidate.notes + tuple(review.notes())
     return Accepted(merged, body_sha(merged, unit.qualname), notes)
+
+
+def judge_in_turn(
+    module_source: str,
+    module: str,
+    path: Path,
+    pending: Sequence[Pending],
+    allowed: AllowedImports,
+) -> list[tuple[Unit, Accepted] | str]:
+    """Each pending candidate judged on the text the accepted ones before it left.
+
+    Per candidate: its unit as found in that text and the verdict, or why it no longer fits.
+    The last accepted verdict holds the module with all of them merged.
+    """
+    outcomes: list[tuple[Unit, Accepted] | str] = []
+    source = module_source
+    for item in pending:
+        unit = find_unit(source, module, path, item.qualname)
+        if unit is None:
+            outcomes.append(f"{item.qualname} is no longer in {path}")
+            continue
+        verdict = (
+            item.verdict
+            if source == item.judged_on
+            else judge(source, unit, item.candidate, allowed)
+        )
+        if isinstance(verdict, Rejected):
+            outcomes.append(
+                f"the file changed during the run; the body no longer fits: {verdict.reason}"
+            )
+            continue
+        outcomes.append((unit, verdict))
+        source = verdict.module_source
+    return outcomes
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,18 @@ import ast
 import asyncio
 import difflib
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatch
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from filler.context import VisibleTest, module_imports, package_api, spec_tests_by_unit
 from filler.errors import NoReply, ProviderError, ProviderSetupError, QuotaExhausted
-from filler.gates import Accepted, AllowedImports, judge
+from filler.gates import AllowedImports, Pending, judge_in_turn
 from filler.lockfile import Lock, LockEntry, UnitStatus, read_lock, unit_status, write_lock
 from filler.project import Module, Project
 from filler.prompts import PromptContext, Prompts
@@ -32,7 +34,6 @@ from filler.stubs import Unit, find_unit, find_units, reset_to_stub, unit_source
 from filler.testloop import (
     AskDesigner,
     AskModel,
-    Attempt,
     Check,
     FlowOptions,
     FlowResult,
@@ -134,6 +135,26 @@ class Attempted:
     started: float  # time.monotonic() when the unit began
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """An accepted unit waiting for its module's file lock; `written` gets why it was not
+    written, or ""."""
+
+    job: Job
+    result: FlowResult
+    stats: CallStats
+    seconds: float
+    written: asyncio.Future[str]
+
+    def pending(self) -> Pending:
+        accepted = self.result.accepted
+        assert accepted is not None and accepted.candidate is not None
+        assert accepted.verdict is not None
+        return Pending(
+            self.job.unit.qualname, accepted.candidate, accepted.judged_on, accepted.verdict
+        )
+
+
 @dataclass
 class _Run:
     project: Project
@@ -149,6 +170,7 @@ class _Run:
     design_tests: bool
     api_cache: dict[str, str] = field(default_factory=dict)
     file_locks: FileLocks = field(default_factory=FileLocks)
+    queued: defaultdict[Path, list[_Queued]] = field(default_factory=lambda: defaultdict(list))
     lock_mutex: asyncio.Lock = field(default_factory=asyncio.Lock)
     stop_reason: str = ""
 
@@ -297,24 +319,54 @@ class _Run:
         )
 
     async def _write(self, job: Job, result: FlowResult, stats: CallStats, seconds: float) -> str:
-        """Merge the accepted candidate into the file as it is now; return why not, or ""."""
-        accepted = result.accepted
-        assert accepted is not None and accepted.candidate is not None
+        """Merge the accepted candidate into the file as it is now; return why not, or "".
+
+        Units of one module that finish while it is being written wait together and are
+        written in one go by whichever of them gets the file lock first.
+        """
         path = self.project.root / job.module.path
+        mine = _Queued(job, result, stats, seconds, asyncio.get_running_loop().create_future())
+        self.queued[path].append(mine)
         async with self.file_locks(path):
-            current = path.read_text(encoding="utf-8")
-            judged = await self._judge_again(current, job, accepted)
-            if isinstance(judged, str):
-                return judged
-            unit, verdict = judged
-            entry = _lock_entry(unit, result, stats, seconds, self.provider)
-            # The lock entry goes first: a crash between the two writes leaves a stub with a lock
-            # entry (filled again next run), never a filled body the lock calls hand-written.
-            await self._set_lock_entry(unit.id, replace(entry, body_sha=verdict.body_sha))
-            await asyncio.to_thread(atomic_write, path, verdict.module_source)
-            if result.designed_tests:
-                await asyncio.to_thread(self._keep_designed, job, result.designed_tests)
-        return ""
+            if not mine.written.done():
+                batch, self.queued[path] = self.queued[path], []
+                try:
+                    await self._write_batch(path, batch)
+                except BaseException as exc:
+                    for queued in batch:
+                        if not queued.written.done():
+                            queued.written.set_exception(exc)
+                    raise
+        return mine.written.result()
+
+    async def _write_batch(self, path: Path, batch: list[_Queued]) -> None:
+        current = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        module = batch[0].job.module
+        pending = [queued.pending() for queued in batch]
+        judging = partial(judge_in_turn, current, module.name, module.path, pending, self.allowed)
+        # A lone candidate judged on this very text has nothing left to judge: no reason to
+        # queue behind the workers' other replies.
+        unchanged = len(pending) == 1 and pending[0].judged_on == current
+        outcomes = judging() if unchanged else await self.workers.run(judging)
+        entries: dict[str, LockEntry] = {}
+        final = current
+        for queued, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, str):
+                continue
+            unit, verdict = outcome
+            entry = _lock_entry(unit, queued.result, queued.stats, queued.seconds, self.provider)
+            entries[unit.id] = replace(entry, body_sha=verdict.body_sha)
+            final = verdict.module_source
+        if entries:
+            # The lock entries go first: a crash between the two writes leaves stubs with lock
+            # entries (filled again next run), never a filled body the lock calls hand-written.
+            await self._set_lock_entries(entries)
+            await asyncio.to_thread(atomic_write, path, final)
+        for queued, outcome in zip(batch, outcomes, strict=True):
+            designed = queued.result.designed_tests
+            if not isinstance(outcome, str) and designed:
+                await asyncio.to_thread(self._keep_designed, queued.job, designed)
+            queued.written.set_result(outcome if isinstance(outcome, str) else "")
 
     async def _subject(self, job: Job, ctx: PromptContext, allowed: AllowedImports) -> Subject:
         """Replies are judged on the module as it is now, which other units may have filled
@@ -324,31 +376,17 @@ class _Run:
         unit = _unit_now(current, job) or job.unit
         return Subject(ctx, unit, current, allowed, self.format_code)
 
-    async def _judge_again(
-        self, current: str, job: Job, accepted: Attempt
-    ) -> tuple[Unit, Accepted] | str:
-        """The accepted candidate judged on the file as it is now, or why it no longer fits."""
-        if current == accepted.judged_on and accepted.verdict is not None:
-            return _unit_now(current, job) or job.unit, accepted.verdict  # judged on this text
-        unit = _unit_now(current, job)
-        if unit is None or accepted.candidate is None:
-            return f"{job.unit.qualname} is no longer in {job.module.path}"
-        verdict = await self.workers.run(judge, current, unit, accepted.candidate, self.allowed)
-        if not isinstance(verdict, Accepted):
-            return f"the file changed during the run; the body no longer fits: {verdict.reason}"
-        return unit, verdict
-
     async def _remember_failure(
         self, job: Job, result: FlowResult, stats: CallStats, seconds: float
     ) -> None:
         entry = _lock_entry(job.unit, result, stats, seconds, self.provider)
-        await self._set_lock_entry(
-            job.unit.id, replace(entry, body_sha="", outcome="failed", reason=result.reason)
-        )
+        failed = replace(entry, body_sha="", outcome="failed", reason=result.reason)
+        await self._set_lock_entries({job.unit.id: failed})
 
-    async def _set_lock_entry(self, unit_id: str, entry: LockEntry) -> None:
+    async def _set_lock_entries(self, entries: dict[str, LockEntry]) -> None:
         async with self.lock_mutex:
-            self.lock = self.lock.with_entry(unit_id, entry)
+            for unit_id, entry in entries.items():
+                self.lock = self.lock.with_entry(unit_id, entry)
             await asyncio.to_thread(write_lock, self.project.lock_path, self.lock)
 
     def _keep_designed(self, job: Job, designed: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 import filler.gates
 from filler.errors import ProjectError
 from filler.extract import Candidate
-from filler.gates import Accepted, AllowedImports, Rejected, judge
+from filler.gates import Accepted, AllowedImports, Pending, Rejected, judge, judge_in_turn
 from filler.stubs import find_units
 from tests.helpers.merge_cases import (
     ALLOWED,
@@ -89,7 +89,15 @@ def rejected(reply: str, gate: str, qualname: str | None = None) -> Rejected:
 
 
 def test_public_surface() -> None:
-    assert filler.gates.__all__ == ["Accepted", "AllowedImports", "Rejected", "Verdict", "judge"]
+    assert filler.gates.__all__ == [
+        "Accepted",
+        "AllowedImports",
+        "Pending",
+        "Rejected",
+        "Verdict",
+        "judge",
+        "judge_in_turn",
+    ]
 
 
 def test_a_good_reply_is_accepted_with_the_body_sha_of_what_it_wrote() -> None:
@@ -465,6 +473,44 @@ def test_judge_again_on_a_module_where_a_sibling_was_filled_meanwhile() -> None:
     assert isinstance(verdict, Accepted)
     assert BODY in verdict.module_source
     assert len(verdict.module_source) > len(skeleton)
+
+
+def pending_on(skeleton: str, reply: str, qualname: str) -> Pending:
+    """`reply` for `qualname`, accepted by the gates on `skeleton`."""
+    candidate = Candidate(clean(reply))
+    verdict = judge(skeleton, unit_named(skeleton, qualname), candidate, ALLOWED)
+    assert isinstance(verdict, Accepted), verdict
+    return Pending(qualname, candidate, skeleton, verdict)
+
+
+def test_judged_in_turn_each_candidate_lands_on_what_the_ones_before_left() -> None:
+    skeleton = clean(SKELETON)
+    tokens = pending_on(skeleton, GOOD, "word_tokens")
+    vocabulary = pending_on(skeleton, VOCABULARY, "Vocabulary")
+    first, second = judge_in_turn(skeleton, MODULE, PATH, [tokens, vocabulary], ALLOWED)
+    assert not isinstance(first, str) and not isinstance(second, str)
+    assert first[1] is tokens.verdict  # judged on this very text: not judged again
+    assert first[0].qualname == "word_tokens" and second[0].qualname == "Vocabulary"
+    merged = second[1].module_source
+    assert BODY in merged and "self._ids.setdefault(token" in merged
+
+
+def test_judged_in_turn_a_candidate_that_no_longer_fits_is_left_out_with_its_reason() -> None:
+    skeleton = clean(SKELETON)
+    tokens = pending_on(
+        skeleton, f"def _split(text):\n    return text.split()\n\n\n{GOOD}", "word_tokens"
+    )
+    same_helper = f"def _split(text):\n    return list(text)\n\n\n{clean(VOCABULARY)}"
+    vocabulary = pending_on(skeleton, same_helper, "Vocabulary")
+    gone = Pending("renamed", tokens.candidate, skeleton, tokens.verdict)
+    first, second, third = judge_in_turn(
+        skeleton, MODULE, PATH, [tokens, vocabulary, gone], ALLOWED
+    )
+    assert not isinstance(first, str)
+    assert isinstance(second, str)
+    assert second.startswith("the file changed during the run; the body no longer fits: ")
+    assert "_split" in second
+    assert third == f"renamed is no longer in {PATH}"
 
 
 def test_third_party_dependencies_come_from_allowed_imports() -> None:

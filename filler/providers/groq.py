@@ -25,6 +25,7 @@ class GroqProvider(ChatCompletionsProvider):
     # The SDK appends /openai/v1/... itself: the base URL is the host root.
     default_base_url: ClassVar[str] = "https://api.groq.com"
     client_class = groq.AsyncGroq
+    http_client_class = groq.DefaultAsyncHttpxClient
     sdk_errors = SdkErrors(
         status=groq.APIStatusError,
         timeout=groq.APITimeoutError,

@@ -23,6 +23,7 @@ class OpenAIProvider(ChatCompletionsProvider):
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
     base_url_hint: ClassVar[str] = "--base-url, FILLER_BASE_URL or OPENAI_BASE_URL"
     client_class = openai.AsyncOpenAI
+    http_client_class = openai.DefaultAsyncHttpxClient
     # Local servers ignore the key, but the SDK refuses to start without one.
     key_when_unset = "not-needed"
     sdk_errors = SdkErrors(

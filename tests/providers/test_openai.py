@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from filler.errors import QuotaExhausted
+from filler.errors import BadRequest, QuotaExhausted
 from filler.providers.base import Provider, ProviderSettings
 from filler.providers.openai import OpenAIProvider
-from tests.helpers.wire import OPENAI, LoopbackServer, Seen
+from tests.helpers.wire import OPENAI, Canned, LoopbackServer, Seen
 from tests.providers.contract import ProviderContract, complete, retried, run
 
 
@@ -54,3 +54,13 @@ def test_a_server_of_ones_own_needs_no_key() -> None:
         [seen] = server.completions
     assert reply.text == "ok"
     assert seen.body is not None and seen.body["model"] == "served-model"
+
+
+def test_plain_http_follows_no_redirect() -> None:
+    """A local server is reached without TLS, so no redirect may lead the call to https."""
+    moved = Canned(307, b"", (("location", "https://127.0.0.1:9/v1/chat/completions"),))
+    with LoopbackServer(OPENAI) as server:
+        server.push(moved, OPENAI.ok("never"))
+        with pytest.raises(BadRequest, match=r"HTTP 307"):
+            run(lambda: TestOpenAI().make(server.url), complete)
+        assert len(server.completions) == 1
