@@ -132,6 +132,10 @@ def test_the_benchmarks_page_quotes_the_committed_humaneval_results() -> None:
             f"| {name} | {config['passed']}/{config['total']} | {100 * config['pass_rate']:.1f}% |"
         )
         assert row in section, row
+    ceiling = json.loads((CHECKOUT / "benchmarks/humaneval/ceiling.json").read_text("utf-8"))
+    assert "benchmarks/humaneval/ceiling.py" in section
+    assert f"solve {ceiling['solvable']}/{ceiling['problems']} problems" in section
+    assert f"{ceiling['replies_passing']} of the" in section
 
 
 def test_the_documented_replay_key_of_plan_is_the_one_used() -> None:
