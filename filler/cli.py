@@ -27,6 +27,7 @@ from filler import __version__, api
 from filler.errors import FillerError, UserError
 from filler.plan import review
 from filler.report import RunRecord, UnitRecord
+from filler.workers import settle
 
 __all__ = ["app", "main"]
 
@@ -326,9 +327,12 @@ def _handle_exceptions(run: Callable[[], object]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return _handle_exceptions(
-        lambda: app.main(args=argv, prog_name="filler", standalone_mode=False)
-    )
+    try:
+        return _handle_exceptions(
+            lambda: app.main(args=argv, prog_name="filler", standalone_mode=False)
+        )
+    finally:
+        settle()  # a short fill ends before its worker pool is up: let it come up and go
 
 
 if __name__ == "__main__":

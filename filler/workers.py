@@ -6,7 +6,10 @@ about a second to start (its workers import the core), so it starts in the backg
 runs inline until it is ready; with one unit in flight there is nothing to overlap and no pool.
 
 Like any code using multiprocessing, a script calling `filler.api.fill` with several jobs must
-do so under `if __name__ == "__main__":`.
+do so under `if __name__ == "__main__":`, and should call `settle()` before it exits (the CLI
+does): a run does not wait for a pool that is still starting, but a process that exits while a
+worker is being spawned leaves that worker to fail on semaphores that are gone, printing a
+traceback.
 """
 
 from __future__ import annotations
@@ -21,9 +24,19 @@ from concurrent.futures import Future, ProcessPoolExecutor, wait
 from types import TracebackType
 from typing import Self, TypeVar
 
-__all__ = ["Workers"]
+__all__ = ["Workers", "settle"]
 
 T = TypeVar("T")
+
+# Threads bringing a pool up; each removes itself once the pool is up (and shut down, if its
+# run has ended meanwhile).
+_starting: set[threading.Thread] = set()
+
+
+def settle(timeout_s: float = 60.0) -> None:
+    """Wait until no pool is still starting, so none is left half-spawned at exit."""
+    for thread in list(_starting):
+        thread.join(timeout_s)
 
 
 def _ignore_interrupts() -> None:
@@ -64,16 +77,21 @@ class Workers:
         return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
 
     def _start(self, started: Future[ProcessPoolExecutor]) -> None:
-        pool = _start_pool(self._processes)
-        started.set_result(pool)
-        if self._closed.is_set():  # the run ended while the pool was starting
-            pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            pool = _start_pool(self._processes)
+            started.set_result(pool)
+            if self._closed.is_set():  # the run ended while the pool was starting
+                pool.shutdown(wait=False, cancel_futures=True)
+        finally:
+            _starting.discard(threading.current_thread())
 
     async def __aenter__(self) -> Self:
         if self._processes > 1:
             self._pool = Future()
             # A thread of its own, not the loop's executor: a short run must not wait for it.
-            threading.Thread(target=self._start, args=(self._pool,), daemon=True).start()
+            thread = threading.Thread(target=self._start, args=(self._pool,), daemon=True)
+            _starting.add(thread)
+            thread.start()
         return self
 
     async def __aexit__(

@@ -4,9 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from filler.workers import Workers
+
+# A run that ends while its pool is still starting, in a process that then exits.
+SHORT_RUN = """
+import asyncio
+from filler.workers import Workers, settle
+
+async def main():
+    async with Workers(2) as workers:
+        await workers.run(sum, [1, 2])
+        await asyncio.sleep(0.2)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    settle()
+"""
 
 
 def test_work_moves_to_the_pool_once_it_is_up() -> None:
@@ -41,3 +59,17 @@ def test_a_run_that_ends_before_the_pool_is_up_does_not_wait_for_it() -> None:
         return time.monotonic() - started
 
     assert asyncio.run(main()) < 0.5
+
+
+def test_a_process_that_settles_exits_without_a_half_spawned_worker(tmp_path: Path) -> None:
+    """Without `settle`, a worker spawned as the process exits finds its semaphores gone and
+    prints a FileNotFoundError traceback; the CLI settles before it exits."""
+    script = tmp_path / "short_run.py"
+    script.write_text(SHORT_RUN)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0
+    assert done.stderr == ""
+    assert time.monotonic() - started < 60
