@@ -246,6 +246,15 @@ def _fence(code: str) -> str:
     return f"```python\n{code}```\n"
 
 
+def _cut_mid_line(reply: str) -> str:
+    """The reply cut at three fifths, inside a line, as a server that stops at its token limit
+    without saying so cuts it. A cut right after a newline would leave a reply no one can tell
+    from a complete one whose fence was left open (extract accepts those), so it takes the
+    newline too."""
+    cut = reply[: len(reply) * 3 // 5]
+    return cut.removesuffix("\n")
+
+
 def _first_target(case: Case) -> Function:
     """The reply's first target function: the unit itself, or its first target method."""
     unit = case.unit
@@ -419,11 +428,7 @@ OPERATORS: tuple[Operator, ...] = (
         False,
         lambda c: Reply(_fence(c.code)[: len(_fence(c.code)) * 3 // 5], "length"),
     ),
-    Operator(
-        "truncated_unclosed",
-        False,
-        lambda c: Reply(_fence(c.code)[: len(_fence(c.code)) * 3 // 5]),
-    ),
+    Operator("truncated_unclosed", False, lambda c: Reply(_cut_mid_line(_fence(c.code)))),
     Operator(
         "changed_signature",
         False,
