@@ -140,19 +140,16 @@ class _Queued:
     """An accepted unit waiting for its module's file lock; `written` gets why it was not
     written, or ""."""
 
-    job: Job
-    result: FlowResult
-    stats: CallStats
-    seconds: float
+    attempted: Attempted
+    seconds: float  # the unit's time when it was queued, for its lock entry
     written: asyncio.Future[str]
 
     def pending(self) -> Pending:
-        accepted = self.result.accepted
+        accepted = self.attempted.result.accepted
         assert accepted is not None and accepted.candidate is not None
         assert accepted.verdict is not None
-        return Pending(
-            self.job.unit.qualname, accepted.candidate, accepted.judged_on, accepted.verdict
-        )
+        qualname = self.attempted.job.unit.qualname
+        return Pending(qualname, accepted.candidate, accepted.judged_on, accepted.verdict)
 
 
 @dataclass
@@ -313,19 +310,19 @@ class _Run:
         if self.options.dry_run:
             diff = _diff(job.module, result.accepted.module_source or "")
             return _timed(replace(record, outcome="dry-run", diff=diff), started)
-        problem = await self._write(job, result, stats, time.monotonic() - started)
+        problem = await self._write(attempted, time.monotonic() - started)
         return _timed(
             replace(record, outcome="stub" if problem else "filled", reason=problem), started
         )
 
-    async def _write(self, job: Job, result: FlowResult, stats: CallStats, seconds: float) -> str:
+    async def _write(self, attempted: Attempted, seconds: float) -> str:
         """Merge the accepted candidate into the file as it is now; return why not, or "".
 
         Units of one module that finish while it is being written wait together and are
         written in one go by whichever of them gets the file lock first.
         """
-        path = self.project.root / job.module.path
-        mine = _Queued(job, result, stats, seconds, asyncio.get_running_loop().create_future())
+        path = self.project.root / attempted.job.module.path
+        mine = _Queued(attempted, seconds, asyncio.get_running_loop().create_future())
         self.queued[path].append(mine)
         async with self.file_locks(path):
             if not mine.written.done():
@@ -341,7 +338,7 @@ class _Run:
 
     async def _write_batch(self, path: Path, batch: list[_Queued]) -> None:
         current = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        module = batch[0].job.module
+        module = batch[0].attempted.job.module
         pending = [queued.pending() for queued in batch]
         judging = partial(judge_in_turn, current, module.name, module.path, pending, self.allowed)
         # A lone candidate judged on this very text has nothing left to judge: no reason to
@@ -354,7 +351,8 @@ class _Run:
             if isinstance(outcome, str):
                 continue
             unit, verdict = outcome
-            entry = _lock_entry(unit, queued.result, queued.stats, queued.seconds, self.provider)
+            result, stats = queued.attempted.result, queued.attempted.stats
+            entry = _lock_entry(unit, result, stats, queued.seconds, self.provider)
             entries[unit.id] = replace(entry, body_sha=verdict.body_sha)
             final = verdict.module_source
         if entries:
@@ -363,9 +361,9 @@ class _Run:
             await self._set_lock_entries(entries)
             await asyncio.to_thread(atomic_write, path, final)
         for queued, outcome in zip(batch, outcomes, strict=True):
-            designed = queued.result.designed_tests
+            designed = queued.attempted.result.designed_tests
             if not isinstance(outcome, str) and designed:
-                await asyncio.to_thread(self._keep_designed, queued.job, designed)
+                await asyncio.to_thread(self._keep_designed, queued.attempted.job, designed)
             queued.written.set_result(outcome if isinstance(outcome, str) else "")
 
     async def _subject(self, job: Job, ctx: PromptContext, allowed: AllowedImports) -> Subject:

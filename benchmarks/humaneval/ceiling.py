@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
 from convert import convert, load_problems  # noqa: E402
-from run import WORK, Config, _unit_id, fill, prepare, score  # noqa: E402
+from run import WORK, Config, fill, prepare, score, unit_id  # noqa: E402
 
 from benchmarks.machine import machine  # noqa: E402
 
@@ -44,7 +44,7 @@ def main() -> None:
 
     raw = load_problems()
     conversion = convert(raw)
-    problems = [p for p in conversion.problems if _unit_id(p) in recorded]
+    problems = [p for p in conversion.problems if unit_id(p) in recorded]
     work = WORK / "ceiling"  # prepare() starts it afresh; the recorded replies stay in WORK
     prepare(conversion, raw, work)
     passing: dict[str, list[int]] = {p.task_id: [] for p in problems}

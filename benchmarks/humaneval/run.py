@@ -89,7 +89,7 @@ namespace["check"](getattr(module, name))
 """
 
 
-def _unit_id(problem: Problem) -> str:
+def unit_id(problem: Problem) -> str:
     return f"{PACKAGE}.{problem.feature}:{problem.name}"
 
 
@@ -161,7 +161,7 @@ def reference_flags(
 ) -> list[str]:
     """`filler fill` flags that answer every unit with its canonical solution (`replay`)."""
     replies = {
-        _unit_id(p): [f"```python\n{reference_code(p, raw[p.task_id])}\n```"]
+        unit_id(p): [f"```python\n{reference_code(p, raw[p.task_id])}\n```"]
         for p in conversion.problems
     }
     path = work / "reference-input.json"
@@ -253,12 +253,12 @@ def summarize(
     units = {u["unit"]: u for u in record["units"]}
     rows = []
     for problem, (hidden_pass, why) in zip(problems, hidden, strict=True):
-        unit = units.get(_unit_id(problem), {})
+        unit = units.get(unit_id(problem), {})
         stats = unit.get("stats", {})
         rows.append(
             {
                 "task_id": problem.task_id,
-                "unit": _unit_id(problem),
+                "unit": unit_id(problem),
                 "visible_examples": len(problem.examples),
                 "filled": unit.get("outcome") == "filled",
                 "hidden_pass": hidden_pass,

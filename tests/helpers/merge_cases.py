@@ -246,13 +246,16 @@ def _fence(code: str) -> str:
     return f"```python\n{code}```\n"
 
 
+def _cut(reply: str) -> str:
+    """The reply cut off at three fifths of its length."""
+    return reply[: len(reply) * 3 // 5]
+
+
 def _cut_mid_line(reply: str) -> str:
-    """The reply cut at three fifths, inside a line, as a server that stops at its token limit
-    without saying so cuts it. A cut right after a newline would leave a reply no one can tell
-    from a complete one whose fence was left open (extract accepts those), so it takes the
-    newline too."""
-    cut = reply[: len(reply) * 3 // 5]
-    return cut.removesuffix("\n")
+    """The reply cut inside a line, as a server that stops at its token limit without saying so
+    cuts it. A cut right after a newline would leave a reply no one can tell from a complete
+    one whose fence was left open (extract accepts those), so it takes the newline too."""
+    return _cut(reply).removesuffix("\n")
 
 
 def _first_target(case: Case) -> Function:
@@ -426,7 +429,7 @@ OPERATORS: tuple[Operator, ...] = (
     Operator(
         "truncated",
         False,
-        lambda c: Reply(_fence(c.code)[: len(_fence(c.code)) * 3 // 5], "length"),
+        lambda c: Reply(_cut(_fence(c.code)), "length"),
     ),
     Operator("truncated_unclosed", False, lambda c: Reply(_cut_mid_line(_fence(c.code)))),
     Operator(
