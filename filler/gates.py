@@ -23,7 +23,9 @@ to import gets its `import` line.
 
 `judge_in_turn` judges candidates that were accepted on an older text of the module again, one
 after another on the text the ones before them left: what the writer does when units of one
-module are written together.
+module are written together. A verdict nothing it rests on has changed for is carried over
+instead (`filler.rebase`); `carry_in_turn` does only that, cheaply, or says a candidate needs
+judging.
 
 Three gates ask a module of their own: signature `filler.signatures`, stub `filler.placeholders`
 and names `filler.undefined`.
@@ -34,7 +36,7 @@ from __future__ import annotations
 import ast
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import libcst as cst
@@ -48,13 +50,25 @@ from filler.merge import (
     is_main_guard,
     merge,
     module_bindings,
+    parsed,
 )
 from filler.placeholders import Position, comments_of, find_placeholder
+from filler.rebase import rebase
 from filler.signatures import annotations_differ, signature_problem
 from filler.stubs import Unit, body_sha, find_unit
 from filler.undefined import undefined_names
 
-__all__ = ["Accepted", "AllowedImports", "Pending", "Rejected", "Verdict", "judge", "judge_in_turn"]
+__all__ = [
+    "Accepted",
+    "AllowedImports",
+    "InTurn",
+    "Pending",
+    "Rejected",
+    "Verdict",
+    "carry_in_turn",
+    "judge",
+    "judge_in_turn",
+]
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
@@ -128,30 +142,59 @@ def judge(module_source: str, unit: Unit, candidate: Candidate, allowed: Allowed
     return Accepted(merged, body_sha(merged, unit.qualname), notes)
 
 
+InTurn = list[tuple[Unit, Accepted] | str]
+
+
 def judge_in_turn(
     module_source: str,
     module: str,
     path: Path,
     pending: Sequence[Pending],
     allowed: AllowedImports,
-) -> list[tuple[Unit, Accepted] | str]:
+) -> InTurn:
     """Each pending candidate judged on the text the accepted ones before it left.
 
     Per candidate: its unit as found in that text and the verdict, or why it no longer fits.
-    The last accepted verdict holds the module with all of them merged.
+    The last accepted verdict holds the module with all of them merged. A verdict nothing has
+    invalidated is carried over (`filler.rebase`) instead of being judged again.
     """
-    outcomes: list[tuple[Unit, Accepted] | str] = []
-    source = module_source
+
+    def verdict(source: str, unit: Unit, item: Pending) -> Verdict:
+        return _carried(source, item) or judge(source, unit, item.candidate, allowed)
+
+    outcomes = _in_turn(module_source, module, path, pending, verdict)
+    assert outcomes is not None
+    return outcomes
+
+
+def carry_in_turn(
+    module_source: str, module: str, path: Path, pending: Sequence[Pending]
+) -> InTurn | None:
+    """`judge_in_turn`'s outcomes when every verdict carries over, None when one needs judging.
+
+    Cheap (plain `ast`, no libcst): the writer tries it first, without a worker.
+    """
+    return _in_turn(
+        module_source, module, path, pending, lambda source, _, item: _carried(source, item)
+    )
+
+
+def _in_turn(
+    source: str,
+    module: str,
+    path: Path,
+    pending: Sequence[Pending],
+    verdict_of: Callable[[str, Unit, Pending], Verdict | None],
+) -> InTurn | None:
+    outcomes: InTurn = []
     for item in pending:
         unit = find_unit(source, module, path, item.qualname)
         if unit is None:
             outcomes.append(f"{item.qualname} is no longer in {path}")
             continue
-        verdict = (
-            item.verdict
-            if source == item.judged_on
-            else judge(source, unit, item.candidate, allowed)
-        )
+        verdict = verdict_of(source, unit, item)
+        if verdict is None:
+            return None
         if isinstance(verdict, Rejected):
             outcomes.append(
                 f"the file changed during the run; the body no longer fits: {verdict.reason}"
@@ -160,6 +203,20 @@ def judge_in_turn(
         outcomes.append((unit, verdict))
         source = verdict.module_source
     return outcomes
+
+
+def _carried(source: str, item: Pending) -> Accepted | None:
+    """The item's verdict on `source` without judging it again, if nothing it rests on changed."""
+    if source == item.judged_on:
+        return item.verdict
+    moved = rebase(item.verdict.module_source, item.judged_on, source, item.qualname)
+    if moved is None:
+        return None
+    try:
+        compile(moved, "<module>", "exec", dont_inherit=True)
+    except SyntaxError:
+        return None  # the module was broken by hand: judging says so
+    return replace(item.verdict, module_source=moved)
 
 
 @dataclass(frozen=True)
@@ -315,7 +372,7 @@ def _parse(code: str, lines: Sequence[str], unit: Unit) -> ast.Module | Rejected
     except ValueError as error:
         return Rejected("parse", f"{error}; {again}")
     try:
-        cst.parse_module(code)
+        parsed(code)
     except cst.ParserSyntaxError as error:
         line = error.raw_line
         text = lines[line - 1] if 1 <= line <= len(lines) else ""

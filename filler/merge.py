@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import symtable
 from collections.abc import Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -43,6 +44,7 @@ __all__ = [
     "is_main_guard",
     "merge",
     "module_bindings",
+    "parsed",
     "split_docstring",
     "statements_of",
 ]
@@ -56,11 +58,11 @@ def merge(module_source: str, unit: Unit, candidate: Candidate) -> str:
 
     A candidate that does not define the unit leaves the module as it is.
     """
-    reply = cst.parse_module(candidate.code).visit(NormalizeIndent())
+    reply = parsed(candidate.code).visit(NormalizeIndent())
     target = _reply_target(reply, unit.qualname)
     if target is None:
         return module_source
-    skeleton = cst.parse_module(module_source)
+    skeleton = parsed(module_source)
     bound = module_bindings(module_source)
     bodies = _bodies(unit, target)
     methods = _new_methods(skeleton, target) if isinstance(target, cst.ClassDef) else []
@@ -85,6 +87,14 @@ def merge(module_source: str, unit: Unit, candidate: Candidate) -> str:
     for module, obj, asname, relative in needed:
         AddImportsVisitor.add_needed_import(context, module, obj, asname, relative)
     return AddImports(context).transform_module(tree).code
+
+
+@lru_cache(maxsize=32)
+def parsed(source: str) -> cst.Module:
+    """`cst.parse_module`, once per text: the gates and the merge read a reply more than once,
+    and every reply of a module is merged into the same text. libcst trees are immutable, so
+    sharing one is safe."""
+    return cst.parse_module(source)
 
 
 def _reply_target(reply: cst.Module, qualname: str) -> Definition | None:

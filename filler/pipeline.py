@@ -17,13 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatch
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from filler.context import VisibleTest, module_imports, package_api, spec_tests_by_unit
 from filler.errors import NoReply, ProviderError, ProviderSetupError, QuotaExhausted
-from filler.gates import AllowedImports, Pending, judge_in_turn
+from filler.gates import AllowedImports, Pending, carry_in_turn, judge_in_turn
 from filler.lockfile import Lock, LockEntry, UnitStatus, read_lock, unit_status, write_lock
 from filler.project import Module, Project
 from filler.prompts import PromptContext, Prompts
@@ -340,11 +339,13 @@ class _Run:
         current = await asyncio.to_thread(path.read_text, encoding="utf-8")
         module = batch[0].attempted.job.module
         pending = [queued.pending() for queued in batch]
-        judging = partial(judge_in_turn, current, module.name, module.path, pending, self.allowed)
-        # A lone candidate judged on this very text has nothing left to judge: no reason to
-        # queue behind the workers' other replies.
-        unchanged = len(pending) == 1 and pending[0].judged_on == current
-        outcomes = judging() if unchanged else await self.workers.run(judging)
+        # Mostly nothing the verdicts rest on has changed: then no reason to queue behind the
+        # workers' other replies.
+        outcomes = carry_in_turn(current, module.name, module.path, pending)
+        if outcomes is None:
+            outcomes = await self.workers.run(
+                judge_in_turn, current, module.name, module.path, pending, self.allowed
+            )
         entries: dict[str, LockEntry] = {}
         final = current
         for queued, outcome in zip(batch, outcomes, strict=True):

@@ -19,7 +19,6 @@ targets, and a class with no targets is not a unit.
 from __future__ import annotations
 
 import ast
-import functools
 import hashlib
 import json
 from collections import Counter
@@ -31,7 +30,7 @@ from typing import Literal
 import libcst as cst
 
 from filler.errors import ProjectError
-from filler.merge import ReplaceBody
+from filler.merge import ReplaceBody, parsed
 
 __all__ = [
     "Unit",
@@ -99,22 +98,15 @@ def _units(source: str, module: str, path: Path, only: str | None = None) -> Ite
         )
 
 
-@functools.lru_cache(maxsize=16)
-def _parse(source: str) -> cst.Module:
-    # Every unit of a module asks for its own source from the same text; parse it once.
-    # libcst trees are immutable, so sharing one is safe.
-    return cst.parse_module(source)
-
-
 def unit_source(source: str, unit: Unit) -> str:
     """The unit's code as it stands in `source`: decorators, header, docstrings and bodies."""
-    tree = _parse(source)
+    tree = parsed(source)
     return tree.code_for_node(_find(tree, unit).with_changes(leading_lines=[]))
 
 
 def reset_to_stub(source: str, unit: Unit) -> str:
     """The module with every target of the unit stubbed again (its docstrings kept)."""
-    tree = _parse(source)
+    tree = parsed(source)
     _find(tree, unit)
     stub = [cst.parse_statement("raise NotImplementedError\n")]
     owner = () if unit.kind == "function" else (unit.qualname,)

@@ -92,9 +92,11 @@ def test_public_surface() -> None:
     assert filler.gates.__all__ == [
         "Accepted",
         "AllowedImports",
+        "InTurn",
         "Pending",
         "Rejected",
         "Verdict",
+        "carry_in_turn",
         "judge",
         "judge_in_turn",
     ]
