@@ -7,6 +7,7 @@ reuse them across units.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -61,20 +62,25 @@ class Feedback:
     script_output: str | None = None
 
 
+@functools.cache
+def _environment() -> jinja2.Environment:
+    # One per process: compiling the templates costs more than a unit's own work in a fill.
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("filler", "prompts"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,  # plain text for a model, not HTML
+    )
+
+
 class Prompts:
-    """The prompt templates of one style, loaded once from the package."""
+    """The prompt templates of one style, loaded from the package once per process."""
 
     def __init__(self, style: PromptStyle = "full") -> None:
         self.style = style
-        self._env = jinja2.Environment(
-            loader=jinja2.PackageLoader("filler", "prompts"),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=False,
-            autoescape=False,  # plain text for a model, not HTML
-        )
 
     def _render(self, name: str, **values: object) -> str:
-        return self._env.get_template(name).render(**values).strip()
+        return _environment().get_template(name).render(**values).strip()
 
     def fill(self, ctx: PromptContext) -> tuple[Message, ...]:
         values = asdict(ctx)

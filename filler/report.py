@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -101,10 +102,14 @@ class RunRecord:
         return json.dumps(data, indent=2) + "\n"
 
     def to_html(self) -> str:
-        env = jinja2.Environment(
-            loader=jinja2.PackageLoader("filler", "templates"), autoescape=True
-        )
-        return env.get_template("report.html.j2").render(run=self, totals=self.stats)
+        return _page().render(run=self, totals=self.stats)
+
+
+@functools.cache
+def _page() -> jinja2.Template:
+    # Compiled once per process: compiling takes longer than rendering a run of many units.
+    env = jinja2.Environment(loader=jinja2.PackageLoader("filler", "templates"), autoescape=True)
+    return env.get_template("report.html.j2")
 
 
 def _sum_costs(costs: Iterable[float | None]) -> float | None:
