@@ -102,4 +102,6 @@ class Workers:
     ) -> None:
         self._closed.set()
         if self._pool is not None and self._pool.done():
-            self._pool.result().shutdown(wait=True, cancel_futures=True)
+            # Every result is in; the workers exit on their own (the interpreter joins them at
+            # exit), so a run does not also wait for that.
+            self._pool.result().shutdown(wait=False, cancel_futures=True)
