@@ -3,39 +3,64 @@
     async with open_provider(settings) as provider:
         reply = await provider.complete(request)
 
-Adding a provider is one module here and one line in `PROVIDERS`. The stack `open_provider`
+Adding a provider is one module here and one line in `PROVIDERS`, which imports a provider's
+module (and its SDK) only when the provider is used. The stack `open_provider`
 builds is the provider, inside `Guarded` (rate limits + retries), inside `Recording` when
 `settings.record_path` is set; each layer forwards `name` and `model` of the provider.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 from filler.providers.base import Provider
-from filler.providers.gemini import GeminiProvider
-from filler.providers.groq import GroqProvider
 from filler.providers.guarded import Guarded
-from filler.providers.local import LocalProvider
-from filler.providers.ollama import OllamaProvider
-from filler.providers.openai import OpenAIProvider
 from filler.providers.ratelimit import RateLimiter
 from filler.providers.recording import Recording
-from filler.providers.replay import ReplayProvider
 
 if TYPE_CHECKING:
     from filler.config import Settings
 
 __all__ = ["PROVIDERS", "open_provider"]
 
-PROVIDERS: dict[str, type[Provider]] = {
-    "groq": GroqProvider,
-    "gemini": GeminiProvider,
-    "ollama": OllamaProvider,
-    "openai": OpenAIProvider,
-    "local": LocalProvider,
-    "replay": ReplayProvider,
-}
+
+class _Registry(Mapping[str, type[Provider]]):
+    """Provider classes by name, each module imported when its class is first asked for.
+
+    The SDKs take about a second to import together; a run needs one of them, and the worker
+    processes (which import `filler.providers.base` for its data types) need none.
+    """
+
+    def __init__(self, where: dict[str, str]) -> None:
+        self._where = where
+
+    def __getitem__(self, name: str) -> type[Provider]:
+        module, _, attribute = self._where[name].partition(":")
+        provider: type[Provider] = getattr(import_module(module), attribute)
+        return provider
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._where
+
+
+PROVIDERS: Mapping[str, type[Provider]] = _Registry(
+    {
+        "groq": "filler.providers.groq:GroqProvider",
+        "gemini": "filler.providers.gemini:GeminiProvider",
+        "ollama": "filler.providers.ollama:OllamaProvider",
+        "openai": "filler.providers.openai:OpenAIProvider",
+        "local": "filler.providers.local:LocalProvider",
+        "replay": "filler.providers.replay:ReplayProvider",
+    }
+)
 
 
 def open_provider(settings: Settings) -> Provider:
