@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from filler.config import Settings, load_settings
-from filler.errors import FillerError, ProjectError
-from filler.formatting import format_python
+from filler.errors import ProjectError
+from filler.formatting import format_or_keep
 from filler.git import FILLER_IDENTITY, git, run_git
 from filler.lockfile import read_lock, unit_status
 from filler.pipeline import FillOptions, Progress, fill_project, project_units
@@ -77,14 +77,7 @@ def _globs(value: object) -> tuple[str, ...]:
 def _formatter(project: Project) -> partial[str]:
     """Candidates are formatted like the rest of the project (ruff, the project's line length)."""
     line_length = _ruff_line_length(project.root)
-    return partial(_format_or_keep, line_length=line_length)
-
-
-def _format_or_keep(code: str, *, line_length: int) -> str:
-    try:
-        return format_python(code, line_length=line_length)
-    except FillerError:
-        return code  # it does not parse: the gates say so, with a better message
+    return partial(format_or_keep, line_length=line_length)
 
 
 def _ruff_line_length(root: Path) -> int:

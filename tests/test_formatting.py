@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
 from filler.errors import ProjectError
-from filler.formatting import format_python
+from filler.formatting import format_or_keep, format_python
 
 CALL = "result = some_function(first_argument, second_argument, third_argument)\n"
 WITH = (
@@ -58,3 +60,34 @@ def test_configuration_around_the_caller_is_ignored(
     (tmp_path / "ruff.toml").write_text('line-length = 20\n[format]\nquote-style = "single"\n')
     monkeypatch.chdir(tmp_path)
     assert format_python("x = 'a'\n" + CALL) == 'x = "a"\n' + CALL
+
+
+def _ruff_servers() -> list[int]:
+    """This process's `ruff server` children."""
+    children: set[str] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        children |= set((task / "children").read_text().split())
+    return [
+        int(pid)
+        for pid in children
+        if b"server" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    ]
+
+
+def test_format_or_keep_formats_through_one_server_and_keeps_what_does_not_parse() -> None:
+    assert format_or_keep("x = {'a':1}\n", line_length=60) == 'x = {"a": 1}\n'
+    servers = _ruff_servers()
+    assert format_or_keep("def broken(:\n", line_length=60) == "def broken(:\n"
+    assert format_or_keep(CALL, line_length=40) == format_python(CALL, line_length=40)
+    assert format_or_keep(CALL, line_length=60) == format_python(CALL, line_length=60)
+    assert len(_ruff_servers()) == len(servers) + 1  # one more, for the other line length
+
+
+def test_format_or_keep_still_formats_when_its_server_dies() -> None:
+    format_or_keep("x = 1\n", line_length=70)
+    before = set(_ruff_servers())
+    format_or_keep("x = 1\n", line_length=71)
+    (started,) = set(_ruff_servers()) - before
+    os.kill(started, signal.SIGKILL)
+    assert format_or_keep("x = {'a':1}\n", line_length=71) == 'x = {"a": 1}\n'
+    assert format_or_keep("def broken(:\n", line_length=71) == "def broken(:\n"
