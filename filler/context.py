@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 __all__ = [
@@ -124,6 +125,7 @@ def package_api(modules: Mapping[str, str], own_module: str) -> str:
     return public_signatures(modules[own_module], own_module)
 
 
+@lru_cache(maxsize=32)  # every unit of a module asks, about the same text
 def module_imports(source: str) -> str:
     """The module's top-level import statements, as written."""
     try:

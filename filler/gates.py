@@ -37,6 +37,7 @@ import ast
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import libcst as cst
@@ -51,6 +52,7 @@ from filler.merge import (
     merge,
     module_bindings,
     parsed,
+    tree_of,
 )
 from filler.placeholders import Position, comments_of, find_placeholder
 from filler.rebase import rebase
@@ -247,12 +249,11 @@ class _Review:
         allowed: AllowedImports,
     ) -> _Review:
         try:
-            skeleton = ast.parse(module_source)
+            skeleton, known = _skeleton(module_source)
         except SyntaxError as error:
             raise ProjectError(f"{unit.path} does not parse any more: {error}") from error
         given = _definition(skeleton, unit)
         bound = module_bindings(module_source)
-        known = {ast.dump(statement) for statement in skeleton.body}
         roles = tuple(
             (node, _role(index, node, unit, bound, known)) for index, node in enumerate(reply.body)
         )
@@ -310,6 +311,15 @@ class _Review:
                 yield f"ignored the reply's copy of {self.unit.qualname}.{name}"
 
 
+# Every reply of a module is judged on the same text: parse it once. The tree is shared, so
+# nothing here may change it.
+@lru_cache(maxsize=32)
+def _skeleton(module_source: str) -> tuple[ast.Module, frozenset[str]]:
+    """The module's tree and the `ast.dump` of each top-level statement."""
+    tree = tree_of(module_source)
+    return tree, frozenset(ast.dump(statement) for statement in tree.body)
+
+
 def _definition(skeleton: ast.Module, unit: Unit) -> Definition:
     """The unit in the module, with every target; a ProjectError if the file moved on."""
     for node in skeleton.body:
@@ -320,7 +330,9 @@ def _definition(skeleton: ast.Module, unit: Unit) -> Definition:
     raise ProjectError(f"{unit.id} is no longer defined as it was in {unit.path}")
 
 
-def _role(index: int, node: ast.stmt, unit: Unit, bound: frozenset[str], known: set[str]) -> str:
+def _role(
+    index: int, node: ast.stmt, unit: Unit, bound: frozenset[str], known: frozenset[str]
+) -> str:
     if index == 0 and is_docstring(node):
         return "docstring"
     if isinstance(node, ast.Import | ast.ImportFrom):

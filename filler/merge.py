@@ -47,6 +47,7 @@ __all__ = [
     "parsed",
     "split_docstring",
     "statements_of",
+    "tree_of",
 ]
 
 Definition = cst.FunctionDef | cst.ClassDef
@@ -95,6 +96,13 @@ def parsed(source: str) -> cst.Module:
     and every reply of a module is merged into the same text. libcst trees are immutable, so
     sharing one is safe."""
     return cst.parse_module(source)
+
+
+@lru_cache(maxsize=64)
+def tree_of(source: str) -> ast.Module:
+    """`ast.parse`, once per text: finding units, judging and carrying verdicts read one text
+    several times. The tree is shared, so callers only read it."""
+    return ast.parse(source)
 
 
 def _reply_target(reply: cst.Module, qualname: str) -> Definition | None:
@@ -162,6 +170,7 @@ def _target_names(target: ast.expr) -> list[str] | None:
     return None
 
 
+@lru_cache(maxsize=32)  # the gates and the merge ask for the same skeleton's
 def module_bindings(source: str) -> frozenset[str]:
     """Every name the module binds at its top level (also inside `if`/`try` blocks)."""
     table = symtable.symtable(source, "<module>", "exec")
@@ -297,6 +306,13 @@ class ReplaceBody(cst.CSTTransformer):
         super().__init__()
         self._bodies = bodies
         self._path: list[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # Targets are top-level functions and methods of top-level classes: no other statement,
+        # and no expression, needs a visit.
+        if isinstance(node, cst.Module | cst.IndentedBlock):
+            return True
+        return isinstance(node, cst.ClassDef | cst.FunctionDef) and super().on_visit(node)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._path.append(node.name.value)

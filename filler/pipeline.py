@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from fnmatch import fnmatch
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -449,6 +450,7 @@ def _feature_module(project: Project, demo_module: str) -> str:
     return f"{project.package}.{demo_module.rsplit('.', 1)[-1].removesuffix('_demo')}"
 
 
+@lru_cache(maxsize=32)  # every unit of a feature asks, about the same text
 def _public_names(source: str) -> tuple[str, ...]:
     try:
         tree = ast.parse(source)

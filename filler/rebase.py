@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from filler.merge import tree_of
 from filler.undefined import undefined_names
 
 __all__ = ["outline", "rebase"]
@@ -72,21 +73,22 @@ def rebase(merged: str, judged_on: str, current: str, qualname: str) -> str | No
 @lru_cache(maxsize=32)
 def outline(source: str) -> str:
     """The module as the gates see it around one unit (see the module docstring)."""
-    tree = ast.parse(source)
-    tree.body = [_outer(statement) for statement in tree.body]
-    return f"{ast.dump(tree)}\n{sorted(undefined_names(source))}"
+    outer = ast.Module([_outer(statement, source) for statement in tree_of(source).body], [])
+    return f"{ast.dump(outer)}\n{sorted(undefined_names(source))}"
 
 
-def _outer(statement: ast.stmt) -> ast.stmt:
+def _outer(statement: ast.stmt, source: str) -> ast.stmt:
     if not isinstance(statement, Definition) or statement.name.startswith("_"):
         return statement
     docstring = statement.body[:1] if ast.get_docstring(statement, clean=False) is not None else []
-    declared = sorted(_declared(statement))
+    declared = sorted(_declared(statement, source))
     declarations = [ast.Global(names=declared)] if declared else []
     return type(statement)(**{**vars(statement), "body": [*docstring, *declarations]})
 
 
-def _declared(definition: Definition) -> frozenset[str]:
+def _declared(definition: Definition, source: str) -> frozenset[str]:
+    if "global" not in source:  # no keyword, no declaration: spare the walk
+        return frozenset()
     return frozenset(
         name for node in ast.walk(definition) if isinstance(node, ast.Global) for name in node.names
     )
@@ -101,11 +103,11 @@ def _placed(source: str) -> Mapping[str, _Placed]:
     """Each top-level definition by name; a name defined twice has none (it is no unit)."""
     placed: dict[str, _Placed] = {}
     twice: set[str] = set()
-    for node in ast.parse(source).body:
+    for node in tree_of(source).body:
         if isinstance(node, Definition):
             if node.name in placed:
                 twice.add(node.name)
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
             assert node.end_lineno is not None
-            placed[node.name] = _Placed(start, node.end_lineno, _declared(node))
+            placed[node.name] = _Placed(start, node.end_lineno, _declared(node, source))
     return {name: where for name, where in placed.items() if name not in twice}

@@ -30,7 +30,7 @@ from typing import Literal
 import libcst as cst
 
 from filler.errors import ProjectError
-from filler.merge import ReplaceBody, parsed
+from filler.merge import ReplaceBody, parsed, tree_of
 
 __all__ = [
     "Unit",
@@ -74,7 +74,7 @@ def find_unit(source: str, module: str, path: Path, qualname: str) -> Unit | Non
 
 
 def _units(source: str, module: str, path: Path, only: str | None = None) -> Iterator[Unit]:
-    tree = ast.parse(source)
+    tree = tree_of(source)
     definitions = [node for node in tree.body if isinstance(node, FunctionNode | ast.ClassDef)]
     repeated = _repeated(definitions)
     feature = ast.get_docstring(tree) or ""
@@ -116,7 +116,7 @@ def reset_to_stub(source: str, unit: Unit) -> str:
 
 def body_sha(source: str, qualname: str) -> str:
     """`Unit.body_sha` of the top-level function or class `qualname` in `source`."""
-    for node in ast.parse(source).body:
+    for node in tree_of(source).body:
         if isinstance(node, FunctionNode | ast.ClassDef) and node.name == qualname:
             return _body_sha(node)
     raise ProjectError(f"{qualname} is not defined in this module")
