@@ -2,8 +2,10 @@
 
 With several units in flight, judging replies in the event loop's thread would stall every
 other unit's provider traffic; a process pool also puts the second core to work. The pool takes
-about a second to start (its workers import the core), so it starts in the background and work
-runs inline until it is ready; with one unit in flight there is nothing to overlap and no pool.
+about half a second to start (its fork server imports the core), so it starts in the background
+and work runs inline until it is ready; with one unit in flight there is nothing to overlap and
+no pool. It starts a moment after the run does: the run's first requests go out meanwhile, and a
+process importing the core on one of two cores delayed them by ~30 ms.
 
 Like any code using multiprocessing, a script calling `filler.api.fill` with several jobs must
 do so under `if __name__ == "__main__":`, and should call `settle()` before it exits (the CLI
@@ -27,6 +29,9 @@ from typing import Self, TypeVar
 __all__ = ["Workers", "settle"]
 
 T = TypeVar("T")
+
+# Sending the first requests of a run takes the event loop about 30 ms.
+_START_AFTER_S = 0.05
 
 # Threads bringing a pool up; each removes itself once the pool is up (and shut down, if its
 # run has ended meanwhile).
@@ -64,6 +69,7 @@ class Workers:
     def __init__(self, processes: int) -> None:
         self._processes = processes
         self._pool: Future[ProcessPoolExecutor] | None = None
+        self._launch: asyncio.TimerHandle | None = None
         self._closed = threading.Event()
 
     @classmethod
@@ -85,13 +91,18 @@ class Workers:
         finally:
             _starting.discard(threading.current_thread())
 
+    def _start_in_background(self, started: Future[ProcessPoolExecutor]) -> None:
+        # A thread of its own, not the loop's executor: a short run must not wait for it.
+        thread = threading.Thread(target=self._start, args=(started,), daemon=True)
+        _starting.add(thread)
+        thread.start()
+
     async def __aenter__(self) -> Self:
         if self._processes > 1:
             self._pool = Future()
-            # A thread of its own, not the loop's executor: a short run must not wait for it.
-            thread = threading.Thread(target=self._start, args=(self._pool,), daemon=True)
-            _starting.add(thread)
-            thread.start()
+            self._launch = asyncio.get_running_loop().call_later(
+                _START_AFTER_S, self._start_in_background, self._pool
+            )
         return self
 
     async def __aexit__(
@@ -101,6 +112,8 @@ class Workers:
         tb: TracebackType | None,
     ) -> None:
         self._closed.set()
+        if self._launch is not None:
+            self._launch.cancel()  # a run shorter than the delay needs no pool
         if self._pool is not None and self._pool.done():
             # Every result is in; the workers exit on their own (the interpreter joins them at
             # exit), so a run does not also wait for that.

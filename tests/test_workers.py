@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from filler.workers import Workers
+from filler.workers import Workers, _starting
 
 # A run that ends while its pool is still starting, in a process that then exits.
 SHORT_RUN = """
@@ -59,6 +59,15 @@ def test_a_run_that_ends_before_the_pool_is_up_does_not_wait_for_it() -> None:
         return time.monotonic() - started
 
     assert asyncio.run(main()) < 0.5
+
+
+def test_a_run_shorter_than_the_start_delay_starts_no_pool() -> None:
+    async def main() -> None:
+        async with Workers(2) as workers:
+            assert await workers.run(os.getpid) == os.getpid()
+
+    asyncio.run(main())
+    assert not _starting, "a pool is starting for a run that is over"
 
 
 def test_a_process_that_settles_exits_without_a_half_spawned_worker(tmp_path: Path) -> None:
