@@ -5,7 +5,9 @@ no test runs: this measures the filler and the provider wait, not pytest), serve
 OpenAI-compatible model on 127.0.0.1 that answers every call after exactly L seconds, and runs
 the real `filler fill`. It reports the wall time against the ideal ceil(N/J) * L and the
 filler's own time per unit (the run's wall time minus the time spent waiting on the model,
-from the J=1 runs, where nothing overlaps).
+from the J=1 runs, where nothing overlaps). Wall times on this kind of machine move by about
+0.05 s between identical runs, which is 5% of a 1-second cell: a cell whose ideal time is under
+10 s runs --repeat times and reports its median run (every wall time is in `walls_s`).
 
     python benchmarks/throughput/run.py            # writes benchmarks/throughput/results.json
 """
@@ -35,6 +37,7 @@ from tests.helpers.wire import OPENAI, LoopbackServer  # noqa: E402
 
 PACKAGE = "bench"
 PER_FEATURE = 10
+REPEAT_UNDER_S = 10.0
 
 
 def spec(n: int) -> dict[str, Any]:
@@ -101,6 +104,12 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0, help="seconds per model call (L)")
     parser.add_argument("--units", type=int, nargs="+", default=[10, 50, 200])
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help=f"runs of a cell whose ideal time is under {REPEAT_UNDER_S:.0f} s (median reported)",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.json"))
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
@@ -119,17 +128,23 @@ def main() -> None:
             spec_path.write_text(json.dumps(spec(n)))
             base = api.new(spec_path, Path(tmp) / f"base-{n}").root
             for jobs in args.jobs:
-                project = Path(tmp) / f"n{n}-j{jobs}"
-                shutil.copytree(base, project, symlinks=True)
-                wall, record = fill(project, server.url, jobs)
-                filled = len(record.filled)
-                assert filled == n, f"only {filled}/{n} units filled: {record.to_json()}"
                 ideal = math.ceil(n / jobs) * args.latency
+                runs_of_cell = []
+                for repetition in range(args.repeat if ideal < REPEAT_UNDER_S else 1):
+                    project = Path(tmp) / f"n{n}-j{jobs}-{repetition}"
+                    shutil.copytree(base, project, symlinks=True)
+                    wall, record = fill(project, server.url, jobs)
+                    filled = len(record.filled)
+                    assert filled == n, f"only {filled}/{n} units filled: {record.to_json()}"
+                    runs_of_cell.append((wall, record))
+                walls = sorted(wall for wall, _ in runs_of_cell)
+                wall, record = sorted(runs_of_cell, key=lambda r: r[0])[len(runs_of_cell) // 2]
                 waited = record.stats.provider_seconds
                 run = {
                     "units": n,
                     "jobs": jobs,
                     "wall_s": round(wall, 3),
+                    "walls_s": [round(w, 3) for w in walls],
                     "ideal_s": round(ideal, 3),
                     "speedup_vs_ideal": round(ideal / wall, 3),
                     "provider_wait_s": round(waited, 3),
