@@ -70,7 +70,8 @@ class RuffServer:
                 "initializationOptions": {"settings": settings},
             },
         )
-        if result.get("capabilities", {}).get("positionEncoding") != "utf-32":
+        offered = result.get("capabilities") if isinstance(result, dict) else None
+        if not isinstance(offered, dict) or offered.get("positionEncoding") != "utf-32":
             self._fail("the ruff server does not count columns in code points")
         self._notify("initialized", {})
 
