@@ -311,8 +311,8 @@ class _Review:
                 yield f"ignored the reply's copy of {self.unit.qualname}.{name}"
 
 
-# Every reply of a module is judged on the same text: parse it once. The tree is shared, so
-# nothing here may change it.
+# Every reply of a module is judged on the same text: dump its statements once. The tree is
+# `tree_of`'s shared one, so nothing here may change it.
 @lru_cache(maxsize=32)
 def _skeleton(module_source: str) -> tuple[ast.Module, frozenset[str]]:
     """The module's tree and the `ast.dump` of each top-level statement."""
