@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 
 from filler.config import Settings, load_settings
 from filler.errors import ProjectError
-from filler.formatting import format_or_keep
+from filler.fill.pipeline import FillOptions, Progress, fill_project, project_units
 from filler.git import FILLER_IDENTITY, git, run_git
 from filler.lockfile import read_lock, unit_status
-from filler.pipeline import FillOptions, Progress, fill_project, project_units
 from filler.plan import PlanResult, Reviewer
 from filler.plan import plan as draft_spec
 from filler.project import Project, load_project
@@ -27,6 +26,7 @@ from filler.providers import open_provider
 from filler.readme import sync_project_readme
 from filler.render import render_new
 from filler.report import RunRecord, UnitRecord
+from filler.source.formatting import format_or_keep
 
 if TYPE_CHECKING:
     from filler.update import UpdateResult

@@ -25,9 +25,9 @@ from rich.table import Table
 
 from filler import __version__, api
 from filler.errors import FillerError, UserError
+from filler.fill.workers import settle
 from filler.plan import review
 from filler.report import RunRecord, UnitRecord
-from filler.workers import settle
 
 __all__ = ["app", "main"]
 

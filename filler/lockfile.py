@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from filler.errors import ProjectError
-from filler.stubs import Unit
+from filler.source.units import Unit
 from filler.writer import atomic_write
 
 __all__ = [

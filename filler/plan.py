@@ -6,7 +6,7 @@ review, the atomic write) -> `_run_flow` (sends what the flow asks for to the pr
 `Draft` or `NoDraft`) -> `draft_from_reply` and `plan_problems` (pure: reply text in, spec
 mapping or problems out).
 
-A draft is checked with the same rules the template enforces (`filler.spec.spec_errors`), plus
+A draft is checked with the same rules the template enforces (`filler.spec.model.spec_errors`), plus
 two that `filler plan` promises on top: every parameter is typed and every function and method
 has at least two examples. A draft with problems goes back to the model with all of them, for
 at most `max_rounds` rounds; nothing is written until a draft passes (and, with a reviewer, is
@@ -30,12 +30,12 @@ import yaml
 
 from filler.config import Settings
 from filler.errors import PlanFailed, SpecError, UserError
-from filler.extract import fenced_blocks
+from filler.fill.extract import fenced_blocks
 from filler.prompts import Prompts
 from filler.providers import open_provider
 from filler.providers.base import Message, Provider, Reply, Request
-from filler.spec import Spec, parse_params, spec_errors
-from filler.spec_yaml import commented_yaml
+from filler.spec.model import Spec, parse_params, spec_errors
+from filler.spec.yaml_writer import commented_yaml
 from filler.writer import atomic_write
 
 __all__ = [

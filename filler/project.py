@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from filler.errors import ProjectError
-from filler.gates import AllowedImports
+from filler.gates.judge import AllowedImports
 
 __all__ = ["ANSWERS_FILE", "Module", "Project", "find_project_root", "import_names", "load_project"]
 

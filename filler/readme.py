@@ -21,10 +21,10 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from filler.merge import is_docstring, is_main_guard
 from filler.project import Project
-from filler.spec import Spec, validate_spec
-from filler.stubs import find_units
+from filler.source.merge import is_docstring, is_main_guard
+from filler.source.units import find_units
+from filler.spec.model import Spec, validate_spec
 from filler.template_ext import FeatureView, build_view, md_cell
 from filler.writer import atomic_write
 

@@ -1,6 +1,6 @@
 """Copier at the edges: render a new project, re-render recorded answers, update a project.
 
-The spec is validated by `filler.spec` before Copier starts, so a bad spec writes nothing. The
+The spec is validated by `filler.spec.model` before Copier starts, so a bad spec writes nothing. The
 template defaults to the one shipped with filler. `copier update` must be able to render the
 version that rendered a project, so the answers file records a git repository and a tag, by an
 absolute path or a URL (a relative local path breaks later updates). The shipped template is
@@ -29,7 +29,7 @@ from filler import __version__
 from filler.errors import ConfigError, ProjectError, SpecError
 from filler.git import FILLER_IDENTITY, git, run_git
 from filler.project import ANSWERS_FILE
-from filler.spec import load_spec
+from filler.spec.model import load_spec
 
 if sys.platform != "win32":
     import fcntl

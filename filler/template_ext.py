@@ -3,7 +3,7 @@
 `copier.yml` lists `filler.template_ext.SpecExtension` in `_jinja_extensions`. It gives the
 template:
 
-- `spec_error(question)`: the validator of every question; the problems `filler.spec` finds in
+- `spec_error(question)`: the validator of every question; the problems `filler.spec.model` finds in
   the answers so far that belong to that question, one per line (empty when there are none).
 - `spec_view()` / `feature_view(name)`: the validated spec as views holding exactly the text the
   template places (signatures, docstring literals, import lines, test bodies), built from the
@@ -30,8 +30,8 @@ from jinja2 import Environment, pass_context
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 
-from filler.formatting import format_python
-from filler.spec import (
+from filler.source.formatting import format_python
+from filler.spec.model import (
     ClassSpec,
     Example,
     Feature,

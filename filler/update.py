@@ -7,7 +7,7 @@ touched (imports, a removed function), and deletes a removed feature's module, f
 1. refuse a dirty git tree (HEAD then holds every byte the update could touch);
 2. run `copier update` (new answers at the current template version, or a newer template);
 3. re-render the old and the new version and rebuild every module that both the project and the
-   new render have with `filler.structural`: the new render gives the structure, the project
+   new render have with `filler.source.structural`: the new render gives the structure, the project
    gives each unit's body while that unit's signature still matches; a unit whose signature
    changed is a stub again and its old body is set aside in `.filler/replaced/`;
 4. settle every other file copier left conflicted: the new render where the project had not
@@ -30,15 +30,15 @@ import yaml
 
 from filler import api
 from filler.errors import ProjectError
+from filler.fill.pipeline import Progress, project_units
 from filler.git import git, run_git
 from filler.lockfile import State, read_lock, unit_status, write_lock
-from filler.pipeline import Progress, project_units
 from filler.project import Project, load_project
 from filler.render import render_answers, update_project
 from filler.report import RunRecord
-from filler.spec import load_spec
-from filler.structural import SetAside, structural_merge
-from filler.stubs import Unit
+from filler.source.structural import SetAside, structural_merge
+from filler.source.units import Unit
+from filler.spec.model import load_spec
 from filler.writer import atomic_write
 
 __all__ = ["UpdateResult", "update"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from filler.spec import validate_spec
+from filler.spec.model import validate_spec
 from tests.helpers.projects import CHECKOUT
 
 BENCHMARK = CHECKOUT / "benchmarks" / "humaneval"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from filler.lockfile import read_lock
-from filler.stubs import find_units
+from filler.source.units import find_units
 from tests.helpers.projects import CHECKOUT
 from tests.helpers.replies import STRKIT, write_replies
 from tests.helpers.wire import OPENAI, LoopbackServer

@@ -10,7 +10,7 @@ import pytest
 
 from filler.errors import ProjectError
 from filler.lockfile import LOCK_VERSION, Lock, LockEntry, State, read_lock, unit_status, write_lock
-from filler.stubs import Unit, find_units
+from filler.source.units import Unit, find_units
 
 STUB = 'def f(x: int) -> int:\n    """Twice x."""\n    raise NotImplementedError\n'
 FILLED = STUB.replace("raise NotImplementedError", "return 2 * x")

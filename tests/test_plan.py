@@ -34,8 +34,8 @@ from filler.plan import (
     schema_outline,
 )
 from filler.providers.base import Message, Reply, Usage
-from filler.spec import ClassSpec, Example, Feature, Function, Method, Spec, load_spec
-from filler.spec_yaml import commented_yaml
+from filler.spec.model import ClassSpec, Example, Feature, Function, Method, Spec, load_spec
+from filler.spec.yaml_writer import commented_yaml
 
 GOOD: dict[str, Any] = {
     "package_name": "durations",

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from pydantic_core import PydanticUndefined
 
-import filler.spec
+import filler.spec.model
 from tests.helpers.projects import CHECKOUT, ProjectVenv, git, git_repo, render, template_copy
 
 COPIER = Path(sys.executable).parent / "copier"
@@ -669,9 +669,9 @@ def test_the_stub_convention_page_shows_exactly_what_the_spec_page_example_rende
 
 def test_the_questions_agree_with_the_spec_model() -> None:
     questions = yaml.safe_load((CHECKOUT / "copier.yml").read_text("utf-8"))
-    fields = filler.spec.Spec.model_fields
+    fields = filler.spec.model.Spec.model_fields
     assert [q for q in questions if not q.startswith("_")] == list(fields)
-    assert questions["license"]["choices"] == list(get_args(filler.spec.License))
+    assert questions["license"]["choices"] == list(get_args(filler.spec.model.License))
     for name, question in questions.items():
         if name.startswith("_"):
             continue

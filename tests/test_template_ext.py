@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from jinja2.sandbox import SandboxedEnvironment
 
 import filler.template_ext
-from filler.formatting import format_python
-from filler.spec import validate_spec
+from filler.source.formatting import format_python
+from filler.spec.model import validate_spec
 from filler.template_ext import (
     SpecExtension,
     build_view,

@@ -3,7 +3,7 @@
 The update runs for real: a template in a tagged git repository made by the test (this
 checkout's copier.yml and template/), a project rendered from it by the real Copier, committed
 with real git and filled by the `replay` provider, then `filler update` with an edited spec or a
-new template tag. The structural merge itself is checked in tests/test_structural.py.
+new template tag. The structural merge itself is checked in tests/source/test_structural.py.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from filler.spec import spec_errors, validate_spec  # noqa: E402
+from filler.spec.model import spec_errors, validate_spec  # noqa: E402
 
 __all__ = [
     "PACKAGE",

@@ -31,8 +31,8 @@ sys.path[:0] = [str(ROOT)]
 from corpus import ENTRIES, Entry  # noqa: E402
 
 from benchmarks.machine import machine  # noqa: E402
-from filler.extract import ExtractFailure  # noqa: E402
-from filler.gates import Accepted  # noqa: E402
+from filler.fill.extract import ExtractFailure  # noqa: E402
+from filler.gates.judge import Accepted  # noqa: E402
 from tests.helpers.merge_cases import OPERATORS, Case, Operator, judge_reply, structure_problems  # noqa: E402
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filler.stubs import find_units, unit_source
+from filler.source.units import find_units, unit_source
 
 MODULE, PATH = "calc.arith", Path("src/calc/arith.py")
 

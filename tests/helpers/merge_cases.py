@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from filler.extract import ExtractFailure, extract
-from filler.gates import Accepted, AllowedImports, Rejected, judge
-from filler.stubs import Unit, find_units
+from filler.fill.extract import ExtractFailure, extract
+from filler.gates.judge import Accepted, AllowedImports, Rejected, judge
+from filler.source.units import Unit, find_units
 
 __all__ = [
     "ALLOWED",

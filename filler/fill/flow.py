@@ -1,0 +1,290 @@
+"""The programmer / test designer / test executor loop for one unit, as a generator.
+
+`fill_flow` yields what it needs done and receives the result, the way httpx's auth flows do:
+
+- `AskDesigner(messages, key)` -> the driver sends back the test designer's `Reply`s (none just
+  means "no designed tests");
+- `AskModel(messages, key, samples, round)` -> the driver sends back one `Attempt` per reply,
+  made by `evaluate_reply` (pure, but CPU-heavy: the driver may run it in another process);
+- `RunCandidate(module_source, designed_tests)` -> the driver sends back a `Check`.
+
+Extraction, the gates, ranking and feedback happen here and in `evaluate_reply` without any I/O,
+so the loop is tested without a provider, a subprocess or a file. Ranking follows CodeT: spec
+examples first (authoritative: a candidate failing one is never accepted), designed tests next.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, field, replace
+
+from filler.fill.extract import Candidate, ExtractFailure, extract, fenced_blocks
+from filler.fill.runner import ScriptRun, TestResult
+from filler.gates.judge import Accepted, AllowedImports, Rejected, judge
+from filler.prompts import Failure, Feedback, PromptContext, Prompts
+from filler.providers.base import Message, Reply
+from filler.source.units import Unit
+
+__all__ = [
+    "AskDesigner",
+    "AskModel",
+    "Attempt",
+    "Check",
+    "FlowOptions",
+    "FlowResult",
+    "RunCandidate",
+    "Subject",
+    "designed_tests_from",
+    "evaluate_reply",
+    "fill_flow",
+]
+
+
+@dataclass(frozen=True)
+class AskDesigner:
+    messages: tuple[Message, ...]
+    key: str  # "<unit id>#tests"
+
+
+@dataclass(frozen=True)
+class AskModel:
+    messages: tuple[Message, ...]
+    key: str  # the unit id
+    samples: int
+    round: int
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a reply is judged against: the unit, its module as it was read, its imports."""
+
+    ctx: PromptContext
+    unit: Unit
+    module_source: str
+    allowed: AllowedImports
+    format_code: Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class RunCandidate:
+    module_source: str
+    designed_tests: str | None
+
+
+@dataclass(frozen=True)
+class Check:
+    """What running a candidate showed: spec tests, designed tests, or the demo script."""
+
+    spec: tuple[TestResult, ...] = ()
+    designed: tuple[TestResult, ...] = ()
+    timed_out: bool = False
+    script: ScriptRun | None = None
+
+    @property
+    def spec_passed(self) -> int:
+        if self.script is not None:
+            return int(self.script.ok)
+        return sum(r.outcome == "passed" for r in self.spec)
+
+    @property
+    def spec_total(self) -> int:
+        return 1 if self.script is not None else len(self.spec)
+
+    @property
+    def designed_passed(self) -> int:
+        return sum(r.outcome == "passed" for r in self.designed)
+
+    @property
+    def all_passed(self) -> bool:
+        return self.spec_passed == self.spec_total and self.designed_passed == len(self.designed)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    round: int
+    reply: Reply
+    candidate: Candidate | None = None
+    rejection: str | None = None  # why extraction or a gate refused it
+    excerpt: str = ""
+    truncated: bool = False
+    verdict: Accepted | None = None  # set when the gates accepted it: the merged module
+    judged_on: str = ""  # the module text it was merged into
+    check: Check | None = None
+
+    @property
+    def module_source(self) -> str | None:
+        return self.verdict.module_source if self.verdict else None
+
+    @property
+    def score(self) -> tuple[int, int, int]:
+        """Higher is better: passes the gates, then spec tests passed, then designed ones."""
+        if self.check is None:
+            return (0, 0, 0)
+        return (1, self.check.spec_passed, self.check.designed_passed)
+
+    @property
+    def acceptable(self) -> bool:
+        return self.check is not None and self.check.spec_passed == self.check.spec_total
+
+
+@dataclass(frozen=True)
+class FlowOptions:
+    max_rounds: int = 3
+    samples: int = 1
+    design_tests: bool = False
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    accepted: Attempt | None
+    attempts: tuple[Attempt, ...]
+    rounds: int
+    designed_tests: str | None = None
+    reason: str = ""  # why nothing was accepted
+    notes: tuple[str, ...] = field(default=())
+
+
+Step = AskDesigner | AskModel | RunCandidate
+Received = Sequence[Reply] | Sequence["Attempt"] | Check
+Flow = Generator[Step, Received, FlowResult]
+
+
+def designed_tests_from(text: str, module: str, qualname: str) -> str | None:
+    """The test functions of a test designer's reply, with their imports; None if unusable."""
+    for block in (*fenced_blocks(text), text):
+        try:
+            tree = ast.parse(block)
+        except SyntaxError:
+            continue
+        kept = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            or (isinstance(node, ast.FunctionDef) and node.name.startswith("test_"))
+        ]
+        if any(isinstance(n, ast.FunctionDef) for n in kept):
+            header = f"from {module} import {qualname}\n"
+            return header + "\n\n".join(ast.unparse(n) for n in kept) + "\n"
+    return None
+
+
+def evaluate_reply(reply: Reply, round_no: int, subject: Subject) -> Attempt:
+    """Extract, format and judge one reply; an `Attempt` that is either refused or runnable."""
+    unit, ctx = subject.unit, subject.ctx
+    extracted = extract(reply.text, unit.qualname, reply.finish_reason)
+    if isinstance(extracted, ExtractFailure):
+        return Attempt(round_no, reply, rejection=extracted.reason, truncated=extracted.truncated)
+    candidate = Candidate(subject.format_code(extracted.code), extracted.notes)
+    verdict = judge(subject.module_source, unit, candidate, subject.allowed)
+    if isinstance(verdict, Rejected):
+        return Attempt(round_no, reply, candidate, verdict.reason, verdict.excerpt)
+    assert isinstance(verdict, Accepted)
+    if ctx.kind == "demo" and not _uses_any(candidate.code, ctx.feature_names):
+        # Exit 0 alone is too weak for a demo: it must show the feature at work.
+        names = ", ".join(ctx.feature_names)
+        return Attempt(round_no, reply, candidate, f"main() must call {names} and print results")
+    return Attempt(round_no, reply, candidate, verdict=verdict, judged_on=subject.module_source)
+
+
+def _uses_any(code: str, names: Sequence[str]) -> bool:
+    used = {
+        node.id if isinstance(node, ast.Name) else node.attr
+        for node in ast.walk(ast.parse(code))
+        if isinstance(node, ast.Name | ast.Attribute)
+    }
+    return not names or bool(used.intersection(names))
+
+
+def _feedback(attempt: Attempt, timeout: float) -> Feedback:
+    if attempt.rejection is not None:
+        return Feedback(rejection=attempt.rejection, excerpt=attempt.excerpt)
+    check = attempt.check
+    assert check is not None
+    if check.timed_out:
+        return Feedback(timed_out=True, timeout=timeout)
+    if check.script is not None:
+        return Feedback(script_output=check.script.output or "the demo exited with an error")
+    failing = [r for r in (*check.spec, *check.designed) if r.outcome != "passed"]
+    return Feedback(
+        failures=tuple(
+            Failure(r.node_id.rpartition("::")[2], r.message, r.trace, _failing_line(r.trace))
+            for r in failing[:5]
+        ),
+        total=len(check.spec) + len(check.designed),
+    )
+
+
+def _failing_line(trace: str) -> str:
+    """The source line pytest marks with `>` in a failure's trace."""
+    marked = [line[1:].strip() for line in trace.splitlines() if line.startswith(">")]
+    return marked[-1] if marked else ""
+
+
+def _why_not(attempts: Sequence[Attempt]) -> str:
+    if not attempts:
+        return "the provider gave no reply"
+    best = max(attempts, key=lambda a: a.score)
+    if best.check is None:
+        return f"every reply was refused; last: {attempts[-1].rejection}"
+    check = best.check
+    if check.timed_out:
+        return "the best candidate timed out"
+    if check.script is not None:
+        return "the demo never ran to exit 0"
+    return f"best candidate passed {check.spec_passed}/{check.spec_total} spec tests"
+
+
+def fill_flow(ctx: PromptContext, unit: Unit, options: FlowOptions, prompts: Prompts) -> Flow:
+    """Ask, judge, verify and repair one unit; return the best attempt passing its spec tests."""
+    designed: str | None = None
+    if options.design_tests and ctx.kind != "demo":
+        replies = yield AskDesigner(prompts.design_tests(ctx), f"{unit.id}#tests")
+        assert not isinstance(replies, Check)
+        drafts = (
+            designed_tests_from(r.text, unit.module, unit.qualname)
+            for r in replies
+            if isinstance(r, Reply)
+        )
+        designed = next(filter(None, drafts), None)
+
+    base = prompts.fill(ctx)
+    messages = base
+    attempts: list[Attempt] = []
+    best: Attempt | None = None
+    rounds = 0
+    for round_no in range(1, options.max_rounds + 1):
+        rounds = round_no
+        evaluated = yield AskModel(messages, unit.id, options.samples, round_no)
+        assert not isinstance(evaluated, Check)
+        if not evaluated:
+            break
+        this_round: list[Attempt] = []
+        for attempt in evaluated:
+            assert isinstance(attempt, Attempt)
+            if attempt.module_source is not None:
+                check = yield RunCandidate(attempt.module_source, designed)
+                assert isinstance(check, Check)
+                attempt = replace(attempt, check=check)
+            this_round.append(attempt)
+        attempts.extend(this_round)
+        round_best = max(this_round, key=lambda a: a.score)
+        if best is None or round_best.score > best.score:
+            best = round_best
+        if best.check is not None and best.check.all_passed:
+            break
+        if round_best.truncated:
+            follow_up = prompts.truncated(ctx)
+        else:
+            follow_up = prompts.repair(ctx, _feedback(round_best, options.timeout))
+        messages = (*base, Message("assistant", round_best.reply.text), follow_up)
+
+    accepted = best if best is not None and best.acceptable else None
+    return FlowResult(
+        accepted=accepted,
+        attempts=tuple(attempts),
+        rounds=rounds,
+        designed_tests=designed,
+        reason="" if accepted else _why_not(attempts),
+    )

@@ -1,0 +1,554 @@
+"""Fill a project: choose the units, drive each unit's repair loop, write what passed.
+
+The layers, outermost first: `fill_project` (selection, concurrency, the run record) ->
+`_Run.attempt` (one unit: context, driving `testloop.fill_flow`) and `_Run.finish` (writing what
+passed) -> `_Run._ask` and `_Run._verify` (the I/O the flow asks for) -> `Provider.complete` and
+`runner`.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import difflib
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+from filler.errors import NoReply, ProviderError, ProviderSetupError, QuotaExhausted
+from filler.fill.context import VisibleTest, module_imports, package_api, spec_tests_by_unit
+from filler.fill.flow import (
+    AskDesigner,
+    AskModel,
+    Check,
+    FlowOptions,
+    FlowResult,
+    RunCandidate,
+    Subject,
+    evaluate_reply,
+    fill_flow,
+)
+from filler.fill.runner import run_script, run_tests
+from filler.fill.workers import Workers
+from filler.gates.judge import AllowedImports, Pending, carry_in_turn, judge_in_turn
+from filler.lockfile import Lock, LockEntry, UnitStatus, read_lock, unit_status, write_lock
+from filler.project import Module, Project
+from filler.prompts import PromptContext, Prompts
+from filler.providers.base import Message, Provider, Reply, Request
+from filler.report import CallStats, RunRecord, UnitRecord, write_report
+from filler.source.units import Unit, find_unit, find_units, reset_to_stub, unit_source
+from filler.writer import FileLocks, atomic_write
+
+__all__ = ["FillOptions", "Job", "Progress", "fill_project", "plan_jobs", "project_units"]
+
+DESIGNED_FILE = Path("tests") / "test__filler_designed.py"
+
+
+@dataclass(frozen=True)
+class FillOptions:
+    # The fill loop's numbers come from `config.Settings`, which owns their defaults.
+    max_rounds: int
+    samples: int
+    jobs: int
+    temperature: float
+    max_tokens: int
+    test_timeout: float
+    only: tuple[str, ...] = ()
+    force: tuple[str, ...] = ()
+    dry_run: bool = False
+    # None: ask the test designer unless the model is one that gets compact prompts, whose
+    # designed tests are mostly wrong and would only cost calls.
+    design_tests: bool | None = None
+    keep_designed_tests: bool = False
+    retry: bool = False
+    report_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    unit: Unit
+    status: UnitStatus
+    module: Module
+
+    @property
+    def is_demo(self) -> bool:
+        return self.unit.module.startswith("examples.")
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def unit_done(self, record: UnitRecord) -> None: ...
+    def finish(self) -> None: ...
+
+
+def project_units(project: Project) -> list[tuple[Module, Unit]]:
+    return [
+        (module, unit)
+        for module in project.modules()
+        for unit in find_units(module.source, module.name, module.path)
+    ]
+
+
+def plan_jobs(
+    units: Sequence[tuple[Module, Unit]],
+    lock: Lock,
+    options: FillOptions,
+    provider: tuple[str, str],
+) -> list[Job]:
+    """The units to fill: stubs and stale bodies, plus whatever `force` matches, within `only`.
+
+    A stub that this provider and model already failed on, for this very spec, is skipped
+    unless `retry` is set: at the same settings it would fail the same way and cost the same.
+    """
+    jobs = []
+    for module, unit in units:
+        if options.only and not any(fnmatch(unit.id, pattern) for pattern in options.only):
+            continue
+        entry = lock.get(unit.id)
+        status = unit_status(unit, entry)
+        forced = any(fnmatch(unit.id, pattern) for pattern in options.force)
+        failed_before = (
+            entry is not None
+            and entry.failed
+            and entry.spec_hash == unit.spec_hash
+            and (entry.provider, entry.model) == provider
+        )
+        if forced or (status.should_fill and (options.retry or not failed_before)):
+            jobs.append(Job(unit, status, module))
+    return jobs
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """A unit whose flow has ended, before its result is written."""
+
+    job: Job
+    result: FlowResult
+    stats: CallStats
+    errors: tuple[str, ...]  # provider failures: not a verdict on the unit
+    started: float  # time.monotonic() when the unit began
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """An accepted unit waiting for its module's file lock; `written` gets why it was not
+    written, or ""."""
+
+    attempted: Attempted
+    seconds: float  # the unit's time when it was queued, for its lock entry
+    written: asyncio.Future[str]
+
+    def pending(self) -> Pending:
+        accepted = self.attempted.result.accepted
+        assert accepted is not None and accepted.candidate is not None
+        assert accepted.verdict is not None
+        qualname = self.attempted.job.unit.qualname
+        return Pending(qualname, accepted.candidate, accepted.judged_on, accepted.verdict)
+
+
+@dataclass
+class _Run:
+    project: Project
+    provider: Provider
+    options: FillOptions
+    format_code: Callable[[str], str]
+    lock: Lock
+    tests: dict[str, tuple[VisibleTest, ...]]  # by unit id
+    api_sources: dict[str, str]
+    prompts: Prompts
+    workers: Workers
+    allowed: AllowedImports
+    design_tests: bool
+    api_cache: dict[str, str] = field(default_factory=dict)
+    file_locks: FileLocks = field(default_factory=FileLocks)
+    queued: defaultdict[Path, list[_Queued]] = field(default_factory=lambda: defaultdict(list))
+    lock_mutex: asyncio.Lock = field(default_factory=asyncio.Lock)
+    stop_reason: str = ""
+
+    # -- one unit -----------------------------------------------------------------------------
+
+    async def attempt(self, job: Job) -> Attempted | UnitRecord:
+        """Drive the unit's flow to its result; a record right away if it is not attempted."""
+        started = time.monotonic()
+        if self.stop_reason:
+            record = UnitRecord(job.unit.id, job.module.path.as_posix(), job.status.label, "stub")
+            return replace(record, reason=f"not attempted: {self.stop_reason}")
+        ctx = self._context(job)
+        allowed = self.allowed
+        flow_options = FlowOptions(
+            max_rounds=self.options.max_rounds,
+            samples=self.options.samples,
+            design_tests=self.design_tests,
+            timeout=self.options.test_timeout,
+        )
+        flow = fill_flow(ctx, job.unit, flow_options, self.prompts)
+        stats = CallStats()
+        errors: list[str] = []
+        step = next(flow)
+        try:
+            while True:
+                if isinstance(step, AskDesigner):
+                    replies, stats = await self._ask(step.messages, step.key, 1, stats, errors)
+                    step = flow.send(replies)
+                elif isinstance(step, AskModel):
+                    replies, stats = await self._ask(
+                        step.messages, step.key, step.samples, stats, errors
+                    )
+                    subject = await self._subject(job, ctx, allowed)
+                    attempts = await asyncio.gather(
+                        *(self.workers.run(evaluate_reply, r, step.round, subject) for r in replies)
+                    )
+                    step = flow.send(attempts)
+                else:
+                    step = flow.send(await self._verify(job, step))
+        except StopIteration as done:
+            result: FlowResult = done.value
+        return Attempted(job, result, stats, tuple(errors), started)
+
+    def _package_api(self, own_module: str) -> str:
+        if own_module not in self.api_cache:
+            self.api_cache[own_module] = package_api(self.api_sources, own_module)
+        return self.api_cache[own_module]
+
+    def _context(self, job: Job) -> PromptContext:
+        unit, source = job.unit, job.module.source
+        own = unit.module if not job.is_demo else _feature_module(self.project, unit.module)
+        tests = self.tests.get(unit.id, ())
+        return PromptContext(
+            package=self.project.package,
+            package_description=self.project.description,
+            module=unit.module,
+            feature_description=self.project.feature_description(unit.module),
+            qualname=unit.qualname,
+            kind="demo" if job.is_demo else unit.kind,
+            unit_source=unit_source(source if unit.is_stub else reset_to_stub(source, unit), unit),
+            module_imports=module_imports(source),
+            tests="\n\n\n".join(t.source for t in tests),
+            siblings=self._package_api(own),
+            third_party=tuple(sorted(self.allowed.third_party)),
+            feature_module=own,
+            feature_names=_public_names(self.api_sources.get(own, "")),
+        )
+
+    async def _ask(
+        self,
+        messages: tuple[Message, ...],
+        key: str,
+        samples: int,
+        stats: CallStats,
+        errors: list[str],
+    ) -> tuple[list[Reply], CallStats]:
+        request = Request(
+            messages=messages,
+            unit_id=key,
+            temperature=self.options.temperature,
+            max_tokens=self.options.max_tokens,
+        )
+        outcomes = await asyncio.gather(
+            *(self.provider.complete(request) for _ in range(samples)),
+            return_exceptions=True,
+        )
+        replies: list[Reply] = []
+        for outcome in outcomes:
+            if isinstance(outcome, Reply):
+                replies.append(outcome)
+                stats = stats.add(self.provider.name, outcome)
+            elif isinstance(outcome, ProviderSetupError):
+                raise outcome
+            elif isinstance(outcome, NoReply) and key.endswith("#tests"):
+                continue  # no designed tests recorded for this unit: not an error
+            elif isinstance(outcome, ProviderError):
+                if isinstance(outcome, QuotaExhausted):
+                    self.stop_reason = str(outcome)
+                errors.append(str(outcome))
+            else:
+                raise outcome
+        return replies, stats
+
+    async def _verify(self, job: Job, step: RunCandidate) -> Check:
+        files = {job.module.path: step.module_source}
+        timeout = self.options.test_timeout
+        if job.is_demo:
+            script = await run_script(self.project.root, files, job.module.path, timeout=timeout)
+            return Check(script=script)
+        spec_ids = [t.node_id for t in self.tests.get(job.unit.id, ())]
+        designed_ids: list[str] = []
+        if step.designed_tests:
+            files[DESIGNED_FILE] = step.designed_tests
+            designed_ids = [
+                f"{DESIGNED_FILE.as_posix()}::{name}" for name in _test_names(step.designed_tests)
+            ]
+        run = await run_tests(self.project.root, files, [*spec_ids, *designed_ids], timeout=timeout)
+        by_id = {r.node_id: r for r in run.results}
+        return Check(
+            spec=tuple(by_id[n] for n in spec_ids),
+            designed=tuple(by_id[n] for n in designed_ids),
+            timed_out=run.timed_out,
+        )
+
+    # -- writing ------------------------------------------------------------------------------
+
+    async def finish(self, attempted: Attempted) -> UnitRecord:
+        """Write what the attempt accepted (or remember why not); the unit's record."""
+        job, result, stats = attempted.job, attempted.result, attempted.stats
+        started = attempted.started
+        record = _summary(job, result, stats)
+        if result.accepted is None:
+            if attempted.errors:  # the provider failed: not a verdict on the unit, not remembered
+                reasons = [result.reason] if result.attempts else []
+                reason = "; ".join([*reasons, *attempted.errors])
+                return _timed(replace(record, reason=reason), started)
+            if not self.options.dry_run:
+                await self._remember_failure(job, result, stats, time.monotonic() - started)
+            return _timed(replace(record, reason=result.reason), started)
+        if self.options.dry_run:
+            diff = _diff(job.module, result.accepted.module_source or "")
+            return _timed(replace(record, outcome="dry-run", diff=diff), started)
+        problem = await self._write(attempted, time.monotonic() - started)
+        return _timed(
+            replace(record, outcome="stub" if problem else "filled", reason=problem), started
+        )
+
+    async def _write(self, attempted: Attempted, seconds: float) -> str:
+        """Merge the accepted candidate into the file as it is now; return why not, or "".
+
+        Units of one module that finish while it is being written wait together and are
+        written in one go by whichever of them gets the file lock first.
+        """
+        path = self.project.root / attempted.job.module.path
+        mine = _Queued(attempted, seconds, asyncio.get_running_loop().create_future())
+        self.queued[path].append(mine)
+        async with self.file_locks(path):
+            if not mine.written.done():
+                batch, self.queued[path] = self.queued[path], []
+                try:
+                    await self._write_batch(path, batch)
+                except BaseException as exc:
+                    for queued in batch:
+                        if not queued.written.done():
+                            queued.written.set_exception(exc)
+                    raise
+        return mine.written.result()
+
+    async def _write_batch(self, path: Path, batch: list[_Queued]) -> None:
+        current = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        module = batch[0].attempted.job.module
+        pending = [queued.pending() for queued in batch]
+        # Mostly nothing the verdicts rest on has changed: then no reason to queue behind the
+        # workers' other replies.
+        outcomes = carry_in_turn(current, module.name, module.path, pending)
+        if outcomes is None:
+            outcomes = await self.workers.run(
+                judge_in_turn, current, module.name, module.path, pending, self.allowed
+            )
+        entries: dict[str, LockEntry] = {}
+        final = current
+        for queued, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, str):
+                continue
+            unit, verdict = outcome
+            result, stats = queued.attempted.result, queued.attempted.stats
+            entry = _lock_entry(unit, result, stats, queued.seconds, self.provider)
+            entries[unit.id] = replace(entry, body_sha=verdict.body_sha)
+            final = verdict.module_source
+        if entries:
+            # The lock entries go first: a crash between the two writes leaves stubs with lock
+            # entries (filled again next run), never a filled body the lock calls hand-written.
+            await self._set_lock_entries(entries)
+            await asyncio.to_thread(atomic_write, path, final)
+        for queued, outcome in zip(batch, outcomes, strict=True):
+            designed = queued.attempted.result.designed_tests
+            if not isinstance(outcome, str) and designed:
+                await asyncio.to_thread(self._keep_designed, queued.attempted.job, designed)
+            queued.written.set_result(outcome if isinstance(outcome, str) else "")
+
+    async def _subject(self, job: Job, ctx: PromptContext, allowed: AllowedImports) -> Subject:
+        """Replies are judged on the module as it is now, which other units may have filled
+        since the run began: then the writer rarely has to judge them again."""
+        path = self.project.root / job.module.path
+        current = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        unit = _unit_now(current, job) or job.unit
+        return Subject(ctx, unit, current, allowed, self.format_code)
+
+    async def _remember_failure(
+        self, job: Job, result: FlowResult, stats: CallStats, seconds: float
+    ) -> None:
+        entry = _lock_entry(job.unit, result, stats, seconds, self.provider)
+        failed = replace(entry, body_sha="", outcome="failed", reason=result.reason)
+        await self._set_lock_entries({job.unit.id: failed})
+
+    async def _set_lock_entries(self, entries: dict[str, LockEntry]) -> None:
+        async with self.lock_mutex:
+            for unit_id, entry in entries.items():
+                self.lock = self.lock.with_entry(unit_id, entry)
+            await asyncio.to_thread(write_lock, self.project.lock_path, self.lock)
+
+    def _keep_designed(self, job: Job, designed: str) -> None:
+        name = f"{job.unit.module}.{job.unit.qualname}.py"
+        atomic_write(self.project.state_dir / "designed" / name, designed)
+        if self.options.keep_designed_tests:
+            stem = f"test_{job.unit.module.rsplit('.', 1)[-1]}_{job.unit.qualname.lower()}_designed"
+            atomic_write(self.project.root / "tests" / "designed" / f"{stem}.py", designed)
+
+
+def _lock_entry(
+    unit: Unit, result: FlowResult, stats: CallStats, seconds: float, provider: Provider
+) -> LockEntry:
+    best = result.accepted or max(result.attempts, key=lambda a: a.score, default=None)
+    check = best.check if best is not None else None
+    return LockEntry(
+        spec_hash=unit.spec_hash,
+        body_sha=unit.body_sha,
+        provider=provider.name,
+        model=provider.model,
+        rounds=result.rounds,
+        tests_passed=check.spec_passed if check else 0,
+        tests_total=check.spec_total if check else 0,
+        seconds=round(seconds, 3),
+        tokens=stats.tokens,
+        recorded_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        targets=unit.targets,
+    )
+
+
+def _summary(job: Job, result: FlowResult, stats: CallStats) -> UnitRecord:
+    """The record of a unit that stayed a stub; `finish` adjusts what differs."""
+    attempts = result.attempts
+    best = result.accepted or max(attempts, key=lambda a: a.score, default=None)
+    check = best.check if best is not None else None
+    return UnitRecord(
+        unit=job.unit.id,
+        file=job.module.path.as_posix(),
+        state_before=job.status.label,
+        outcome="stub",
+        rounds=result.rounds,
+        candidates=len(attempts),
+        tests_passed=check.spec_passed if check else 0,
+        tests_total=check.spec_total if check else 0,
+        designed_passed=check.designed_passed if check else 0,
+        designed_total=len(check.designed) if check else 0,
+        stats=stats,
+        rejections=tuple(a.rejection for a in attempts if a.rejection),
+    )
+
+
+def _timed(record: UnitRecord, started: float) -> UnitRecord:
+    return replace(record, seconds=round(time.monotonic() - started, 3))
+
+
+def _unit_now(source: str, job: Job) -> Unit | None:
+    return find_unit(source, job.unit.module, job.module.path, job.unit.qualname)
+
+
+def _feature_module(project: Project, demo_module: str) -> str:
+    return f"{project.package}.{demo_module.rsplit('.', 1)[-1].removesuffix('_demo')}"
+
+
+@lru_cache(maxsize=32)  # every unit of a feature asks, about the same text
+def _public_names(source: str) -> tuple[str, ...]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ()
+    return tuple(
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        and not node.name.startswith("_")
+    )
+
+
+def _test_names(source: str) -> list[str]:
+    return [
+        node.name
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test")
+    ]
+
+
+def _diff(module: Module, after: str) -> str:
+    path = module.path.as_posix()
+    return "".join(
+        difflib.unified_diff(
+            module.source.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{path}",
+            tofile=f"b/{path}",
+        )
+    )
+
+
+async def fill_project(
+    project: Project,
+    provider: Provider,
+    options: FillOptions,
+    progress: Progress,
+    format_code: Callable[[str], str] = lambda code: code,
+) -> RunRecord:
+    """Fill every unit the lock rules and the options select; return the run record."""
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    started = time.monotonic()
+    units = project_units(project)
+    lock = read_lock(project.lock_path)
+    jobs = plan_jobs(units, lock, options, (provider.name, provider.model))
+    async with Workers.for_jobs(min(options.jobs, len(jobs))) as workers:
+        run = _Run(
+            project=project,
+            provider=provider,
+            options=options,
+            format_code=format_code,
+            lock=lock,
+            tests=spec_tests_by_unit(
+                {
+                    p.relative_to(project.root): p.read_text(encoding="utf-8")
+                    for p in sorted((project.root / "tests").glob("test_*.py"))
+                }
+            ),
+            api_sources={m.name: m.source for m, _ in units if not m.name.startswith("examples.")},
+            prompts=Prompts(provider.prompt_style),
+            workers=workers,
+            allowed=project.allowed_imports(),
+            design_tests=(
+                provider.prompt_style == "full"
+                if options.design_tests is None
+                else options.design_tests
+            ),
+        )
+        progress.start(len(jobs))
+        semaphore = asyncio.Semaphore(max(1, options.jobs))
+
+        async def guarded(job: Job) -> UnitRecord:
+            async with semaphore:
+                attempted = await run.attempt(job)
+            # Writing waits on the module's file lock, not on the model: the job slot goes to
+            # the next unit meanwhile, so its model call overlaps this write.
+            record = attempted if isinstance(attempted, UnitRecord) else await run.finish(attempted)
+            progress.unit_done(record)
+            return record
+
+        # Demos call the package, so they are filled once the package's own units are done.
+        records: list[UnitRecord] = []
+        try:
+            for batch in ([j for j in jobs if not j.is_demo], [j for j in jobs if j.is_demo]):
+                records += await asyncio.gather(*(guarded(job) for job in batch))
+        finally:
+            progress.finish()
+    record = RunRecord(
+        provider=provider.name,
+        model=provider.model,
+        started_at=started_at,
+        seconds=round(time.monotonic() - started, 3),
+        units=tuple(records),
+        notes=(f"stopped early: {run.stop_reason}",) if run.stop_reason else (),
+    )
+    if not options.dry_run:
+        write_report(record, project.state_dir / "last-run.json")
+    if options.report_path is not None:
+        write_report(record, options.report_path)
+    return record

@@ -1,0 +1,152 @@
+"""Compare the signatures a reply wrote with the skeleton's: `signature_problem`.
+
+A fill changes bodies only. A class keeps its header (decorators, bases, keywords) and every
+target keeps its signature as `filler.source.units.signature_dump` sees it, except for annotations:
+the merge keeps the skeleton's def line whatever the reply wrote, so an annotation left out or
+written another way (`List[int]` for `list[int]`) changes nothing and is not compared. Names,
+kinds, defaults, decorators and `async` are. The answer says what to keep, quoting the
+skeleton's line, and which node differs first, for the caret of the signature gate in
+`filler.gates.judge`.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from collections.abc import Iterable, Sequence
+
+from filler.source.units import signature_dump
+
+__all__ = ["annotations_differ", "signature_problem"]
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def signature_problem(
+    given: Definition,
+    written: Definition,
+    targets: Iterable[tuple[FunctionNode, FunctionNode]],
+    module_source: str,
+) -> tuple[str, ast.AST] | None:
+    """Why the reply's `written` unit does not keep the signatures of the skeleton's `given`,
+    and the node to put the caret under; None when it keeps them.
+
+    `targets` are the target functions as (in the skeleton, in the reply); `module_source` is
+    the skeleton's text, quoted in the reason.
+    """
+    if isinstance(given, ast.ClassDef) and isinstance(written, ast.ClassDef):
+        header = [*given.decorator_list, *given.bases, *given.keywords]
+        sent = [*written.decorator_list, *written.bases, *written.keywords]
+        if list(map(ast.dump, header)) != list(map(ast.dump, sent)):
+            reason = f"keep the class header exactly as given: `{_class_header(given)}`"
+            return reason, _first_difference(header, sent, written)
+    for skeleton, reply in targets:
+        if signature_dump(skeleton) != signature_dump(_annotated_like(reply, skeleton)):
+            expected = _def_line(module_source.split("\n"), skeleton)
+            reason = f"keep the signature exactly as given: `{expected}`; change only the body"
+            return reason, _signature_difference(skeleton, reply)
+    return None
+
+
+def annotations_differ(given: FunctionNode, written: FunctionNode) -> bool:
+    """Whether the reply wrote an annotation of its own that the merge will replace."""
+    return any(
+        mine is not None and (theirs is None or ast.dump(mine) != ast.dump(theirs))
+        for mine, theirs in _annotation_pairs(written, given)
+    )
+
+
+def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
+    """`written` with the skeleton's annotations wherever parameter names line up.
+
+    Small models drop annotations or spell them their own way (`List[int]`, `Optional[str]`).
+    The skeleton's signature is kept on merge whatever the reply says, so only the parts that
+    change how the function is called are left to compare.
+    """
+    filled = copy.deepcopy(written)
+    for arg, model in _parameter_pairs(filled, given):
+        arg.annotation = model.annotation
+    filled.returns = given.returns
+    return filled
+
+
+def _annotation_pairs(
+    written: FunctionNode, given: FunctionNode
+) -> Iterable[tuple[ast.expr | None, ast.expr | None]]:
+    yield written.returns, given.returns
+    for arg, model in _parameter_pairs(written, given):
+        yield arg.annotation, model.annotation
+
+
+def _parameter_pairs(
+    written: FunctionNode, given: FunctionNode
+) -> Iterable[tuple[ast.arg, ast.arg]]:
+    """The parameters of both, paired by kind and position, where their names agree."""
+    for mine, theirs in zip(_parameter_groups(written), _parameter_groups(given), strict=True):
+        yield from (
+            (arg, model) for arg, model in zip(mine, theirs, strict=False) if arg.arg == model.arg
+        )
+
+
+def _parameter_groups(function: FunctionNode) -> list[list[ast.arg]]:
+    args = function.args
+    return [
+        args.posonlyargs,
+        args.args,
+        args.kwonlyargs,
+        [args.vararg] if args.vararg else [],
+        [args.kwarg] if args.kwarg else [],
+    ]
+
+
+def _def_line(source_lines: Sequence[str], node: FunctionNode) -> str:
+    """The function's header as the skeleton writes it, on one line and without its comment."""
+    last = max(node.lineno, node.body[0].lineno - 1)
+    text = " ".join(line.strip() for line in source_lines[node.lineno - 1 : last])
+    text = re.sub(r":\s*#.*$", ":", text)
+    text = re.sub(r"([(\[])\s+", r"\1", re.sub(r",?\s+([)\]])", r"\1", text))
+    decorators = "".join(f"@{ast.unparse(d)} " for d in node.decorator_list)
+    return decorators + text
+
+
+def _class_header(node: ast.ClassDef) -> str:
+    decorators = "".join(f"@{ast.unparse(d)} " for d in node.decorator_list)
+    bases = ", ".join(ast.unparse(b) for b in [*node.bases, *node.keywords])
+    return f"{decorators}class {node.name}" + (f"({bases}):" if bases else ":")
+
+
+def _first_difference(
+    given: Sequence[ast.AST], written: Sequence[ast.AST], whole: ast.AST
+) -> ast.AST:
+    for old, new in zip(given, written, strict=False):
+        if ast.dump(old) != ast.dump(new):
+            return new
+    return written[len(given)] if len(written) > len(given) else whole
+
+
+def _signature_difference(given: FunctionNode, written: FunctionNode) -> ast.AST:
+    """The first part of the written signature that differs, to put the caret under."""
+    if type(given) is not type(written):
+        return written
+    for old, new in zip(_signature_parts(given), _signature_parts(written), strict=True):
+        if list(map(ast.dump, old)) != list(map(ast.dump, new)):
+            return _first_difference(old, new, written)
+    return written
+
+
+def _signature_parts(function: FunctionNode) -> list[list[ast.AST]]:
+    args = function.args
+    groups: list[list[ast.AST] | list[ast.arg] | list[ast.expr]] = [
+        function.decorator_list,
+        args.posonlyargs,
+        args.args,
+        [args.vararg] if args.vararg else [],
+        args.kwonlyargs,
+        [args.kwarg] if args.kwarg else [],
+        args.defaults,
+        [default for default in args.kw_defaults if default is not None],
+        [function.returns] if function.returns else [],
+    ]
+    return [list(group) for group in groups]

@@ -1,0 +1,231 @@
+"""Find a module's units, what filler fills, and the two hashes that decide when to fill them.
+
+A unit is a public top-level function, or a public top-level class with the methods filler writes
+(its targets). A stub's body is, after its docstring, exactly `raise NotImplementedError` (or
+`raise NotImplementedError()`). A class with stub methods targets only those; a class without
+targets its public and dunder methods (what `--force` re-fills). `@abstractmethod` and
+`@overload` functions, `Protocol` classes, private names and names defined twice are never
+targets, and a class with no targets is not a unit.
+
+- `spec_hash` covers what the spec decides: the module docstring (the feature description) and
+  the unit's signatures (`ast.dump` of decorators, parameters, return annotation, async-ness) and
+  cleaned docstrings; for a class also its header and every method that is a stub, public or a
+  dunder. Formatting and comments never change it.
+- `body_sha` covers the code after the docstrings: the function's, or every method's of the
+  class (including private helpers a fill added). It compares syntax trees, so `ruff format`
+  is not an edit, and a docstring change never changes it.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import libcst as cst
+
+from filler.errors import ProjectError
+from filler.source.merge import ReplaceBody, parsed, tree_of
+
+__all__ = [
+    "Unit",
+    "body_sha",
+    "find_unit",
+    "find_units",
+    "reset_to_stub",
+    "signature_dump",
+    "unit_source",
+]
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+_NEVER_TARGETS = frozenset({"abstractmethod", "overload"})
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing filler fills: a top-level function, or a class with its target methods."""
+
+    id: str  # "textkit.tokenize:word_tokens"
+    module: str  # "textkit.tokenize"
+    qualname: str  # "word_tokens" | "Vocabulary" | "main"
+    path: Path  # the file, relative to the project root
+    kind: Literal["function", "class"]
+    targets: tuple[str, ...]  # whose bodies get written: ("word_tokens",) or ("__init__", "add")
+    is_stub: bool  # some target still has the stub body
+    spec_hash: str  # sha256 hex of the normalised spec parts
+    body_sha: str  # sha256 hex of the non-docstring code
+    line: int  # 1-based line of the def/class
+
+
+def find_units(source: str, module: str, path: Path) -> list[Unit]:
+    """Every unit of a module, in source order. Plain `ast`: this runs for every file, every run."""
+    return list(_units(source, module, path))
+
+
+def find_unit(source: str, module: str, path: Path, qualname: str) -> Unit | None:
+    """The unit `qualname` of a module, or None; hashes only that one."""
+    return next(_units(source, module, path, only=qualname), None)
+
+
+def _units(source: str, module: str, path: Path, only: str | None = None) -> Iterator[Unit]:
+    tree = tree_of(source)
+    definitions = [node for node in tree.body if isinstance(node, FunctionNode | ast.ClassDef)]
+    repeated = _repeated(definitions)
+    feature = ast.get_docstring(tree) or ""
+    for node in definitions:
+        if node.name.startswith("_") or node.name in repeated or only not in (None, node.name):
+            continue
+        targets, stubs = _targets(node)
+        if not targets:
+            continue
+        yield Unit(
+            id=f"{module}:{node.name}",
+            module=module,
+            qualname=node.name,
+            path=path,
+            kind="class" if isinstance(node, ast.ClassDef) else "function",
+            targets=targets,
+            is_stub=bool(stubs),
+            spec_hash=_spec_hash(feature, node, stubs),
+            body_sha=_body_sha(node),
+            line=node.lineno,
+        )
+
+
+def unit_source(source: str, unit: Unit) -> str:
+    """The unit's code as it stands in `source`: decorators, header, docstrings and bodies."""
+    tree = parsed(source)
+    return tree.code_for_node(_find(tree, unit).with_changes(leading_lines=[]))
+
+
+def reset_to_stub(source: str, unit: Unit) -> str:
+    """The module with every target of the unit stubbed again (its docstrings kept)."""
+    tree = parsed(source)
+    _find(tree, unit)
+    stub = [cst.parse_statement("raise NotImplementedError\n")]
+    owner = () if unit.kind == "function" else (unit.qualname,)
+    paths = [(*owner, target) for target in unit.targets]
+    return tree.visit(ReplaceBody(dict.fromkeys(paths, stub))).code
+
+
+def body_sha(source: str, qualname: str) -> str:
+    """`Unit.body_sha` of the top-level function or class `qualname` in `source`."""
+    for node in tree_of(source).body:
+        if isinstance(node, FunctionNode | ast.ClassDef) and node.name == qualname:
+            return _body_sha(node)
+    raise ProjectError(f"{qualname} is not defined in this module")
+
+
+def signature_dump(node: FunctionNode) -> str:
+    """A function's signature as plain structure: name, async-ness, decorators, args, returns."""
+    parts = [type(node).__name__, node.name, *map(ast.dump, node.decorator_list)]
+    parts += [ast.dump(node.args), ast.dump(node.returns) if node.returns else ""]
+    return "\n".join(parts)
+
+
+def _find(tree: cst.Module, unit: Unit) -> cst.FunctionDef | cst.ClassDef:
+    for statement in tree.body:
+        if (
+            isinstance(statement, cst.FunctionDef | cst.ClassDef)
+            and statement.name.value == unit.qualname
+        ):
+            return statement
+    raise ProjectError(f"{unit.id} is no longer defined in {unit.path}")
+
+
+def _repeated(definitions: Sequence[ast.stmt]) -> set[str]:
+    counts = Counter(
+        node.name for node in definitions if isinstance(node, FunctionNode | ast.ClassDef)
+    )
+    return {name for name, count in counts.items() if count > 1}
+
+
+def _last_name(expression: ast.expr) -> str:
+    if isinstance(expression, ast.Call | ast.Subscript):
+        expression = expression.func if isinstance(expression, ast.Call) else expression.value
+    if isinstance(expression, ast.Attribute):
+        return expression.attr
+    return expression.id if isinstance(expression, ast.Name) else ""
+
+
+def _is_stub(function: FunctionNode) -> bool:
+    body = function.body
+    if ast.get_docstring(function, clean=False) is not None:
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].cause is not None:
+        return False
+    exc = body[0].exc
+    if isinstance(exc, ast.Call) and not exc.args and not exc.keywords:
+        exc = exc.func
+    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+
+
+def _public_or_dunder(name: str) -> bool:
+    return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
+
+
+def _never_target(function: FunctionNode) -> bool:
+    return any(_last_name(d) in _NEVER_TARGETS for d in function.decorator_list)
+
+
+def _targets(definition: FunctionNode | ast.ClassDef) -> tuple[tuple[str, ...], set[str]]:
+    """The unit's targets and which of them are stubs; no targets: not a unit."""
+    if not isinstance(definition, ast.ClassDef):
+        if _never_target(definition):
+            return (), set()
+        return (definition.name,), {definition.name} if _is_stub(definition) else set()
+    if any(_last_name(base) == "Protocol" for base in definition.bases):
+        return (), set()
+    repeated = _repeated(definition.body)
+    methods = [
+        member
+        for member in _methods(definition)
+        if member.name not in repeated and not _never_target(member)
+    ]
+    stubs = [method.name for method in methods if _is_stub(method)]
+    if stubs:
+        return tuple(stubs), set(stubs)
+    return tuple(method.name for method in methods if _public_or_dunder(method.name)), set()
+
+
+def _methods(klass: ast.ClassDef) -> list[FunctionNode]:
+    return [node for node in klass.body if isinstance(node, FunctionNode)]
+
+
+def _sha256(parts: Sequence[str]) -> str:
+    return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
+
+
+def _spec_hash(feature: str, node: FunctionNode | ast.ClassDef, stubs: set[str]) -> str:
+    parts = [feature]
+    if isinstance(node, ast.ClassDef):
+        header = [*node.decorator_list, *node.bases, *node.keywords]
+        parts += ["class", node.name, *map(ast.dump, header), ast.get_docstring(node) or ""]
+        hashed = [
+            method
+            for method in _methods(node)
+            if method.name in stubs or _public_or_dunder(method.name)
+        ]
+    else:
+        hashed = [node]
+    for function in hashed:
+        parts += [signature_dump(function), ast.get_docstring(function) or ""]
+    return _sha256(parts)
+
+
+def _code_after_docstring(function: FunctionNode) -> str:
+    body = function.body
+    if ast.get_docstring(function, clean=False) is not None:
+        body = body[1:]
+    return "\n".join(ast.dump(statement) for statement in body)
+
+
+def _body_sha(node: FunctionNode | ast.ClassDef) -> str:
+    functions = _methods(node) if isinstance(node, ast.ClassDef) else [node]
+    return _sha256([f"{f.name}\n{_code_after_docstring(f)}" for f in functions])

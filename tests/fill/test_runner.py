@@ -1,0 +1,125 @@
+"""The runner runs real pytest and real scripts in subprocesses, on a copy of a project tree."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from filler.fill.runner import run_script, run_tests
+from filler.writer import TEMP_SUFFIX
+from tests.helpers.projects import build_file_tree
+
+STUB = '''def double(x: int) -> int:
+    """Twice x."""
+    raise NotImplementedError
+'''
+
+TESTS = """import pytest
+
+from pkg.mod import double
+
+
+@pytest.mark.spec("pkg.mod:double")
+def test_double_1() -> None:
+    assert double(2) == 4
+
+
+@pytest.mark.spec("pkg.mod:double")
+def test_double_2() -> None:
+    assert double(-1) == -2
+"""
+
+CONFTEST = """def pytest_configure(config):
+    config.addinivalue_line("markers", "spec(unit): generated from the spec")
+"""
+
+IDS = ["tests/test_mod.py::test_double_1", "tests/test_mod.py::test_double_2"]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    build_file_tree(
+        tmp_path,
+        {
+            "src/pkg/__init__.py": "",
+            "src/pkg/mod.py": STUB,
+            "tests/conftest.py": CONFTEST,
+            "tests/test_mod.py": TESTS,
+            "examples/mod_demo.py": "from pkg.mod import double\nprint(double(3))\n",
+        },
+    )
+    return tmp_path
+
+
+def body(expr: str) -> dict[Path, str]:
+    return {Path("src/pkg/mod.py"): STUB.replace("raise NotImplementedError", expr)}
+
+
+def test_a_correct_candidate_passes_every_test(project: Path) -> None:
+    run = asyncio.run(run_tests(project, body("return 2 * x"), IDS, timeout=30))
+    assert [r.outcome for r in run.results] == ["passed", "passed"]
+    assert run.passed(IDS) == 2
+    assert not run.timed_out
+
+
+def test_failures_carry_the_assertion_and_a_short_trace(project: Path) -> None:
+    run = asyncio.run(run_tests(project, body("return x + 2"), IDS, timeout=30))
+    first, second = run.results
+    assert first.outcome == "passed"  # 2 + 2 == 4
+    assert second.outcome == "failed"
+    assert "assert 1 == -2" in second.message
+    assert "double(-1)" in second.trace
+
+
+def test_the_project_itself_is_never_touched(project: Path) -> None:
+    before = (project / "src/pkg/mod.py").read_text()
+    asyncio.run(run_tests(project, body("return 2 * x"), IDS, timeout=30))
+    assert (project / "src/pkg/mod.py").read_text() == before
+    assert not list(project.rglob("junit.xml"))
+
+
+def test_a_half_written_file_of_another_unit_is_not_copied(project: Path) -> None:
+    # Another unit's atomic write in flight: copying it would race its rename and fail the run.
+    (project / "src/pkg" / f".other.py.x1y2{TEMP_SUFFIX}").write_text("def half(")
+    temp_files = f'list(pathlib.Path("src/pkg").glob("*{TEMP_SUFFIX}"))'
+    count = f"import pathlib\n    return len({temp_files}) + 2 * x"
+    run = asyncio.run(run_tests(project, body(count), IDS, timeout=30))
+    assert run.passed(IDS) == 2
+
+
+def test_an_endless_loop_costs_at_most_the_timeout(project: Path) -> None:
+    started = time.monotonic()
+    run = asyncio.run(run_tests(project, body("while True:\n        pass"), IDS, timeout=3))
+    elapsed = time.monotonic() - started
+    assert run.timed_out
+    assert all(r.outcome == "error" and "timed out" in r.message for r in run.results)
+    assert elapsed < 8
+
+
+def test_provider_keys_are_removed_from_the_child(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GROQ_API_KEY", "gsk-secret")
+    monkeypatch.setenv("GEMINI_API_KEY", "secret")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
+    leak = 'import os\n    return len([k for k in os.environ if k.endswith("_API_KEY")]) + 2 * x'
+    run = asyncio.run(run_tests(project, body(leak), IDS, timeout=30))
+    assert run.passed(IDS) == 2
+
+
+def test_an_uncollectable_test_id_is_an_error_not_a_pass(project: Path) -> None:
+    run = asyncio.run(
+        run_tests(project, body("return 2 * x"), ["tests/test_mod.py::nope"], timeout=30)
+    )
+    assert [r.outcome for r in run.results] == ["error"]
+
+
+def test_a_script_runs_against_the_candidate(project: Path) -> None:
+    script = Path("examples/mod_demo.py")
+    ok = asyncio.run(run_script(project, body("return 2 * x"), script, timeout=30))
+    assert ok.ok and ok.output.strip() == "6"
+    stub = asyncio.run(run_script(project, {}, script, timeout=30))
+    assert not stub.ok and "NotImplementedError" in stub.output

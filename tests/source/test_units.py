@@ -1,0 +1,294 @@
+"""filler.source.units: which units a module holds, their targets, and when the two hashes move."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import filler.source.units
+from filler.errors import ProjectError
+from filler.source.units import Unit, body_sha, find_unit, find_units, reset_to_stub, unit_source
+from tests.helpers.merge_cases import clean
+
+PATH = Path("src/textkit/tokenize.py")
+
+TOKENIZE = clean('''
+    """Split text into tokens."""
+
+    from collections.abc import Iterable
+
+    __all__ = ["Vocabulary", "word_tokens"]
+
+
+    def word_tokens(text: str, *, lower: bool = False) -> list[str]:
+        """Split text into word tokens, dropping punctuation.
+
+        Examples:
+            >>> word_tokens("Hello, world!")
+            ['Hello', 'world']
+        """
+        raise NotImplementedError
+
+
+    class Vocabulary:
+        """A growing token-to-id mapping."""
+
+        def __init__(self, tokens: Iterable[str] = ()) -> None:
+            """Create a Vocabulary."""
+            raise NotImplementedError
+
+        def add(self, token: str) -> int:
+            """Add a token if new and return its id."""
+            raise NotImplementedError()
+''')
+
+
+def units(source: str) -> dict[str, Unit]:
+    return {unit.qualname: unit for unit in find_units(source, "textkit.tokenize", PATH)}
+
+
+def fill_word_tokens(source: str, body: str = "return text.split()") -> str:
+    return source.replace(
+        "        ['Hello', 'world']\n    \"\"\"\n    raise NotImplementedError",
+        f"        ['Hello', 'world']\n    \"\"\"\n    {body}",
+    )
+
+
+def test_public_surface() -> None:
+    assert filler.source.units.__all__ == [
+        "Unit",
+        "body_sha",
+        "find_unit",
+        "find_units",
+        "reset_to_stub",
+        "signature_dump",
+        "unit_source",
+    ]
+
+
+def test_find_unit_is_find_units_for_one_name() -> None:
+    every = {unit.qualname: unit for unit in find_units(TOKENIZE, "textkit.tokenize", PATH)}
+    for name, unit in every.items():
+        assert find_unit(TOKENIZE, "textkit.tokenize", PATH, name) == unit
+    assert find_unit(TOKENIZE, "textkit.tokenize", PATH, "nope") is None
+
+
+def test_the_stub_convention_example() -> None:
+    found = find_units(TOKENIZE, "textkit.tokenize", PATH)
+    assert [(u.id, u.kind, u.targets, u.is_stub, u.line) for u in found] == [
+        ("textkit.tokenize:word_tokens", "function", ("word_tokens",), True, 8),
+        ("textkit.tokenize:Vocabulary", "class", ("__init__", "add"), True, 18),
+    ]
+    assert all(u.module == "textkit.tokenize" and u.path == PATH for u in found)
+    assert all(len(u.spec_hash) == len(u.body_sha) == 64 for u in found)
+
+
+def test_a_filled_function_is_still_a_unit() -> None:
+    unit = units(fill_word_tokens(TOKENIZE))["word_tokens"]
+    assert not unit.is_stub
+    assert unit.targets == ("word_tokens",)
+
+
+def test_a_class_with_stub_methods_targets_only_the_stubs() -> None:
+    source = TOKENIZE.replace(
+        '        """Create a Vocabulary."""\n        raise NotImplementedError',
+        '        """Create a Vocabulary."""\n        self._ids = {}',
+    )
+    assert units(source)["Vocabulary"].targets == ("add",)
+
+
+def test_a_filled_class_targets_its_public_and_dunder_methods() -> None:
+    source = clean('''
+        class Counter:
+            """Counts."""
+
+            def __init__(self) -> None:
+                self.n = 0
+
+            def __len__(self) -> int:
+                return self.n
+
+            def bump(self) -> None:
+                self.n += 1
+
+            def _helper(self) -> None:
+                pass
+    ''')
+    unit = units(source)["Counter"]
+    assert unit.targets == ("__init__", "__len__", "bump")
+    assert not unit.is_stub
+
+
+def test_what_is_never_a_unit() -> None:
+    source = clean('''
+        from abc import ABC, abstractmethod
+        from typing import Protocol, overload
+        import typing
+
+
+        def _private() -> None:
+            raise NotImplementedError
+
+
+        class Shape(ABC):
+            @abstractmethod
+            def area(self) -> float:
+                raise NotImplementedError
+
+            def describe(self) -> str:
+                raise NotImplementedError
+
+
+        class Sized(Protocol):
+            def size(self) -> int:
+                raise NotImplementedError
+
+
+        class Generic(typing.Protocol[int]):
+            def get(self) -> int: ...
+
+
+        class Plain:
+            """No methods at all."""
+
+            limit = 3
+
+
+        @overload
+        def parse(x: int) -> int: ...
+        @overload
+        def parse(x: str) -> str: ...
+        def parse(x):
+            raise NotImplementedError
+
+
+        class Twice:
+            @property
+            def value(self) -> int:
+                raise NotImplementedError
+
+            @value.setter
+            def value(self, new: int) -> None:
+                raise NotImplementedError
+    ''')
+    found = units(source)
+    assert list(found) == ["Shape"]
+    assert found["Shape"].targets == ("describe",)
+
+
+def test_async_and_decorated_functions_are_units() -> None:
+    source = clean('''
+        import functools
+
+
+        @functools.cache
+        async def fetch(url: str) -> bytes:
+            """Fetch."""
+            raise NotImplementedError
+    ''')
+    unit = units(source)["fetch"]
+    assert (unit.is_stub, unit.line) == (True, 5)
+
+
+def test_spec_hash_ignores_formatting_comments_and_bodies() -> None:
+    before = units(TOKENIZE)
+    reformatted = TOKENIZE.replace(
+        "def word_tokens(text: str, *, lower: bool = False) -> list[str]:",
+        "def word_tokens(\n    text: str,  # the input\n    *,\n    lower: bool=False,\n)"
+        " -> list[str]:",
+    ).replace('__all__ = ["Vocabulary", "word_tokens"]', "# a comment")
+    filled = fill_word_tokens(reformatted, "return [w for w in text.split()]  # done")
+    after = units(filled)
+    assert after["word_tokens"].spec_hash == before["word_tokens"].spec_hash
+    assert after["Vocabulary"].spec_hash == before["Vocabulary"].spec_hash
+
+
+def test_spec_hash_stays_when_a_class_is_filled() -> None:
+    filled = TOKENIZE.replace("raise NotImplementedError()", "return 0").replace(
+        '"""Create a Vocabulary."""\n        raise NotImplementedError',
+        '"""Create a Vocabulary."""\n        self._ids = {}',
+    )
+    assert units(filled)["Vocabulary"].spec_hash == units(TOKENIZE)["Vocabulary"].spec_hash
+    assert units(filled)["Vocabulary"].targets == ("__init__", "add")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "moved"),
+    [
+        ("dropping punctuation.", "keeping punctuation.", "word_tokens"),
+        ("lower: bool = False", "lower: bool = True", "word_tokens"),
+        ("-> list[str]:", "-> tuple[str, ...]:", "word_tokens"),
+        ("def word_tokens", "async def word_tokens", "word_tokens"),
+        ('"""Split text into tokens."""', '"""Tokens."""', "word_tokens"),
+        ('"""Split text into tokens."""', '"""Tokens."""', "Vocabulary"),
+        ("token: str) -> int", "token: str, *, strict: bool = False) -> int", "Vocabulary"),
+        ("Create a Vocabulary.", "Make one.", "Vocabulary"),
+        ("class Vocabulary:", "class Vocabulary(dict):", "Vocabulary"),
+        ('"""A growing token-to-id mapping."""', '"""Ids."""', "Vocabulary"),
+    ],
+)
+def test_spec_hash_moves_with_the_spec(old: str, new: str, moved: str) -> None:
+    assert old in TOKENIZE
+    changed = units(TOKENIZE.replace(old, new))
+    assert changed[moved].spec_hash != units(TOKENIZE)[moved].spec_hash
+
+
+def test_body_sha_moves_with_the_code_not_the_docstring_or_formatting() -> None:
+    filled = fill_word_tokens(TOKENIZE, "return text.split()")
+    sha = units(filled)["word_tokens"].body_sha
+    assert (
+        units(filled.replace("dropping punctuation", "keeping it"))["word_tokens"].body_sha == sha
+    )
+    assert units(filled.replace("text.split()", "text.split( )"))["word_tokens"].body_sha == sha
+    assert units(filled.replace("text.split()", "text.split(',')"))["word_tokens"].body_sha != sha
+    assert body_sha(filled, "word_tokens") == sha
+
+
+def test_body_sha_of_a_class_covers_every_method_also_private_ones() -> None:
+    filled = TOKENIZE.replace(
+        "raise NotImplementedError()",
+        "return self._next()\n\n    def _next(self) -> int:\n        return 0",
+    )
+    sha = units(filled)["Vocabulary"].body_sha
+    assert units(filled.replace("return 0", "return 1"))["Vocabulary"].body_sha != sha
+    with pytest.raises(ProjectError):
+        body_sha(filled, "Missing")
+
+
+def test_unit_source_is_the_unit_as_written() -> None:
+    assert (
+        unit_source(TOKENIZE, units(TOKENIZE)["Vocabulary"]) == TOKENIZE[TOKENIZE.index("class") :]
+    )
+    assert unit_source(TOKENIZE, units(TOKENIZE)["word_tokens"]).startswith(
+        "def word_tokens(text: str, *, lower: bool = False) -> list[str]:\n"
+    )
+
+
+def test_reset_to_stub_restores_the_stub_and_keeps_docstrings() -> None:
+    filled = fill_word_tokens(TOKENIZE, "words = text.split()\n    return words")
+    unit = units(filled)["word_tokens"]
+    assert reset_to_stub(filled, unit) == TOKENIZE
+
+
+def test_reset_to_stub_of_a_filled_class_stubs_every_target() -> None:
+    filled = TOKENIZE.replace("raise NotImplementedError()", "return 0").replace(
+        '"""Create a Vocabulary."""\n        raise NotImplementedError',
+        '"""Create a Vocabulary."""\n        self._ids = {}',
+    )
+    reset = reset_to_stub(filled, units(filled)["Vocabulary"])
+    assert reset == TOKENIZE.replace("raise NotImplementedError()", "raise NotImplementedError")
+    assert units(reset)["Vocabulary"].is_stub
+
+
+def test_a_unit_that_is_gone_is_a_project_error() -> None:
+    unit = units(TOKENIZE)["word_tokens"]
+    with pytest.raises(ProjectError, match=r"textkit\.tokenize:word_tokens is no longer defined"):
+        unit_source("x = 1\n", unit)
+    with pytest.raises(ProjectError):
+        reset_to_stub("x = 1\n", unit)
+
+
+def test_unit_source_keeps_the_module_indentation() -> None:
+    source = 'def f() -> int:\n\t"""Doc."""\n\tif True:\n\t\treturn 1\n\treturn 0\n'
+    assert unit_source(source, units(source)["f"]) == source
