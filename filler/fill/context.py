@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from filler.source.syntax import FunctionNode, is_public
+
 __all__ = [
     "VisibleTest",
     "module_imports",
@@ -42,20 +44,14 @@ def _marked_unit(decorator: ast.expr) -> str | None:
     return None
 
 
-def _test_functions(
-    tree: ast.Module,
-) -> Iterable[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef, list[ast.expr]]]:
+def _test_functions(tree: ast.Module) -> Iterable[tuple[str, FunctionNode, list[ast.expr]]]:
     """(node id suffix, test function, decorators that apply) for module and class level tests."""
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
-            "test"
-        ):
+        if isinstance(node, FunctionNode) and node.name.startswith("test"):
             yield node.name, node, node.decorator_list
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
             for item in node.body:
-                if isinstance(
-                    item, ast.FunctionDef | ast.AsyncFunctionDef
-                ) and item.name.startswith("test"):
+                if isinstance(item, FunctionNode) and item.name.startswith("test"):
                     yield (
                         f"{node.name}::{item.name}",
                         item,
@@ -86,7 +82,7 @@ def _first_line(node: ast.AST) -> str:
     return f"  # {doc.strip().splitlines()[0]}" if doc else ""
 
 
-def _signature(node: ast.FunctionDef | ast.AsyncFunctionDef, indent: str = "") -> str:
+def _signature(node: FunctionNode, indent: str = "") -> str:
     prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
     returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
     decorators = "".join(f"{indent}@{ast.unparse(d)}\n" for d in node.decorator_list)
@@ -102,16 +98,14 @@ def public_signatures(source: str, module: str) -> str:
         return ""
     lines = [f"# {module}"]
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith(
-            "_"
-        ):
+        if isinstance(node, FunctionNode) and is_public(node.name):
             lines.append(_signature(node))
-        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+        elif isinstance(node, ast.ClassDef) and is_public(node.name):
             bases = f"({', '.join(ast.unparse(b) for b in node.bases)})" if node.bases else ""
             lines.append(f"class {node.name}{bases}:{_first_line(node)}")
             for item in node.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and (
-                    not item.name.startswith("_") or item.name == "__init__"
+                if isinstance(item, FunctionNode) and (
+                    is_public(item.name) or item.name == "__init__"
                 ):
                     lines.append(_signature(item, "    "))
     return "\n".join(lines) if len(lines) > 1 else ""

@@ -15,17 +15,17 @@ line, what the model should do instead:
     compile      the merged module compiles
     names        the merged module uses no undefined name
 
-Harmless extras are dropped with a note instead: the reply's module docstring, an
+Harmless extras are dropped instead of refused: the reply's module docstring, an
 `if __name__ == "__main__":` block, an import of the module itself, and copies of definitions the
 module already has (other units, the whole module echoed back), which are never merged. One
-omission is mended with a note: a standard-library module the code uses (`re.sub`) but forgot
-to import gets its `import` line.
+omission is mended: a standard-library module the code uses (`re.sub`) but forgot to import gets
+its `import` line.
 
 `judge_in_turn` judges candidates that were accepted on an older text of the module again, one
 after another on the text the ones before them left: what the writer does when units of one
-module are written together. A verdict nothing it rests on has changed for is carried over
-instead (`filler.gates.rebase`); `carry_in_turn` does only that, cheaply, or says a candidate needs
-judging.
+module are written together: each comes out as `Fits` (its unit and verdict) or `NoLongerFits`.
+A verdict nothing it rests on has changed for is carried over instead (`filler.gates.rebase`);
+`carry_in_turn` does only that, cheaply, or says a candidate needs judging.
 
 Three gates ask a module of their own: signature `filler.gates.signatures`, stub
 `filler.gates.placeholders` and names `filler.gates.undefined`.
@@ -34,6 +34,7 @@ Three gates ask a module of their own: signature `filler.gates.signatures`, stub
 from __future__ import annotations
 
 import ast
+import enum
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -46,14 +47,18 @@ from filler.errors import ProjectError
 from filler.fill.extract import Candidate
 from filler.gates.placeholders import Position, comments_of, find_placeholder
 from filler.gates.rebase import rebase
-from filler.gates.signatures import annotations_differ, signature_problem
+from filler.gates.signatures import signature_problem
 from filler.gates.undefined import undefined_names
-from filler.source.merge import (
+from filler.source.merge import merge
+from filler.source.syntax import (
+    DefinitionNode,
+    FunctionNode,
     definition_names,
     imports_itself,
     is_docstring,
     is_main_guard,
-    merge,
+    is_public_or_dunder,
+    methods_by_name,
     module_bindings,
     parsed,
     tree_of,
@@ -63,7 +68,10 @@ from filler.source.units import Unit, body_sha, find_unit
 __all__ = [
     "Accepted",
     "AllowedImports",
+    "Fits",
+    "Gate",
     "InTurn",
+    "NoLongerFits",
     "Pending",
     "Rejected",
     "Verdict",
@@ -72,8 +80,20 @@ __all__ = [
     "judge_in_turn",
 ]
 
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+class Gate(enum.StrEnum):
+    """The gate that refused a candidate, in the order they run (see the module docstring)."""
+
+    PARSE = "parse"
+    TARGET = "target"
+    SIGNATURE = "signature"
+    STUB = "stub"
+    IMPORTS = "imports"
+    HELPERS = "helpers"
+    TOPLEVEL = "toplevel"
+    DEFINITIONS = "definitions"
+    COMPILE = "compile"
+    NAMES = "names"
 
 
 @dataclass(frozen=True)
@@ -86,18 +106,17 @@ class AllowedImports:
 
 @dataclass(frozen=True)
 class Accepted:
-    """The module with the candidate merged in, and every repair made on the way."""
+    """The module with the candidate merged in."""
 
     module_source: str
     body_sha: str  # Unit.body_sha of the unit in module_source
-    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Rejected:
     """Why a candidate may not be merged; `excerpt` is the candidate line with a caret."""
 
-    gate: str
+    gate: Gate
     reason: str
     line: int | None = None
     excerpt: str = ""
@@ -131,20 +150,30 @@ def judge(module_source: str, unit: Unit, candidate: Candidate, allowed: Allowed
     forgotten = _forgotten_modules(review, merged)
     if forgotten:
         imports = "".join(f"\nimport {name}" for name in forgotten)
-        candidate = Candidate(
-            candidate.code + imports,
-            (*candidate.notes, *(f"added `import {name}`: the code uses it" for name in forgotten)),
-        )
-        merged = merge(module_source, unit, candidate)
+        merged = merge(module_source, unit, replace(candidate, code=candidate.code + imports))
     for check in (_compiles, _defined_names):
         rejection = check(review, merged)
         if rejection is not None:
             return rejection
-    notes = candidate.notes + tuple(review.notes())
-    return Accepted(merged, body_sha(merged, unit.qualname), notes)
+    return Accepted(merged, body_sha(merged, unit.qualname))
 
 
-InTurn = list[tuple[Unit, Accepted] | str]
+@dataclass(frozen=True)
+class Fits:
+    """A pending candidate merged in turn: its unit as found in the text it landed on."""
+
+    unit: Unit
+    verdict: Accepted
+
+
+@dataclass(frozen=True)
+class NoLongerFits:
+    """A pending candidate left out: the module moved on under it. `reason` is one line."""
+
+    reason: str
+
+
+InTurn = list[Fits | NoLongerFits]
 
 
 def judge_in_turn(
@@ -156,7 +185,7 @@ def judge_in_turn(
 ) -> InTurn:
     """Each pending candidate judged on the text the accepted ones before it left.
 
-    Per candidate: its unit as found in that text and the verdict, or why it no longer fits.
+    Per candidate: `Fits` with its unit as found in that text and the verdict, or `NoLongerFits`.
     The last accepted verdict holds the module with all of them merged. A verdict nothing has
     invalidated is carried over (`filler.gates.rebase`) instead of being judged again.
     """
@@ -192,17 +221,16 @@ def _in_turn(
     for item in pending:
         unit = find_unit(source, module, path, item.qualname)
         if unit is None:
-            outcomes.append(f"{item.qualname} is no longer in {path}")
+            outcomes.append(NoLongerFits(f"{item.qualname} is no longer in {path}"))
             continue
         verdict = verdict_of(source, unit, item)
         if verdict is None:
             return None
         if isinstance(verdict, Rejected):
-            outcomes.append(
-                f"the file changed during the run; the body no longer fits: {verdict.reason}"
-            )
+            reason = f"the file changed during the run; the body no longer fits: {verdict.reason}"
+            outcomes.append(NoLongerFits(reason))
             continue
-        outcomes.append((unit, verdict))
+        outcomes.append(Fits(unit, verdict))
         source = verdict.module_source
     return outcomes
 
@@ -221,23 +249,33 @@ def _carried(source: str, item: Pending) -> Accepted | None:
     return replace(item.verdict, module_source=moved)
 
 
+class _Role(enum.Enum):
+    """What a top-level statement of a reply is, next to the skeleton it goes into."""
+
+    DOCSTRING = enum.auto()  # the reply's module docstring: ignored
+    IMPORT = enum.auto()
+    SELF_IMPORT = enum.auto()  # an import of the module itself: ignored
+    MAIN = enum.auto()  # the `__main__` block: ignored
+    TARGET = enum.auto()
+    HELPER = enum.auto()  # defines only new names
+    ECHO = enum.auto()  # a public definition the module already has: ignored
+    SAME = enum.auto()  # identical to the module's own: ignored
+    REDEFINITION = enum.auto()  # changes an existing name
+    STATEMENT = enum.auto()  # runs code at import
+
+
 @dataclass(frozen=True)
 class _Review:
-    """A parsed candidate next to its skeleton, each top-level statement with its role.
-
-    Roles: docstring, import, self-import, main (the `__main__` block), target, helper (defines
-    only new names), echo (a public definition the module already has), same (identical to the
-    module's own), redefinition (changes an existing name), statement (runs code at import).
-    """
+    """A parsed candidate next to its skeleton, each top-level statement with its role."""
 
     unit: Unit
     allowed: AllowedImports
     lines: Sequence[str]
     module_source: str
     skeleton: ast.Module
-    given: Definition  # the unit in the skeleton
+    given: DefinitionNode  # the unit in the skeleton
     bound: frozenset[str]
-    roles: tuple[tuple[ast.stmt, str], ...]
+    roles: tuple[tuple[ast.stmt, _Role], ...]
 
     @classmethod
     def of(
@@ -259,12 +297,12 @@ class _Review:
         )
         return cls(unit, allowed, lines, module_source, skeleton, given, bound, roles)
 
-    def with_role(self, *roles: str) -> Iterator[ast.stmt]:
+    def with_role(self, *roles: _Role) -> Iterator[ast.stmt]:
         return (node for node, role in self.roles if role in roles)
 
-    def target(self) -> Definition:
-        node = next(self.with_role("target"))
-        assert isinstance(node, Definition)
+    def target(self) -> DefinitionNode:
+        node = next(self.with_role(_Role.TARGET))
+        assert isinstance(node, DefinitionNode)
         return node
 
     def target_functions(self) -> Iterator[tuple[FunctionNode, FunctionNode]]:
@@ -273,11 +311,11 @@ class _Review:
         if isinstance(skeleton, FunctionNode) and isinstance(reply, FunctionNode):
             yield skeleton, reply
         elif isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
-            written, given = _methods(reply), _methods(skeleton)
+            written, given = methods_by_name(reply), methods_by_name(skeleton)
             for name in self.unit.targets:
                 yield given[name], written[name]
 
-    def reject(self, gate: str, reason: str, node: ast.AST | Position | None = None) -> Rejected:
+    def reject(self, gate: Gate, reason: str, node: ast.AST | Position | None = None) -> Rejected:
         line = getattr(node, "lineno", None)
         if line is None:
             return Rejected(gate, reason)
@@ -286,29 +324,9 @@ class _Review:
         )
 
     def source(self, node: ast.AST) -> str:
-        """The first line of a node's code, for a reason or a note."""
+        """The first line of a node's code, for a reason."""
         line = self.lines[getattr(node, "lineno", 1) - 1].strip()
         return line if len(line) <= 60 else line[:57] + "..."
-
-    def notes(self) -> Iterator[str]:
-        for node, role in self.roles:
-            if role == "docstring":
-                yield "ignored the reply's module docstring"
-            elif role == "self-import":
-                yield f"dropped `{self.source(node)}`: a module does not import itself"
-            elif role == "main":
-                yield 'dropped the reply\'s `if __name__ == "__main__":` block'
-            elif role in ("echo", "same"):
-                names = ", ".join(sorted(definition_names(node) or ()))
-                yield f"ignored the reply's copy of {names}: the module keeps its own"
-        for given, written in self.target_functions():
-            if annotations_differ(given, written):
-                yield f"kept the skeleton's annotations of {given.name}: the reply's differ"
-        reply, skeleton = self.target(), self.given
-        if isinstance(reply, ast.ClassDef) and isinstance(skeleton, ast.ClassDef):
-            existing = _methods(skeleton)
-            for name in sorted(_methods(reply).keys() & existing.keys() - set(self.unit.targets)):
-                yield f"ignored the reply's copy of {self.unit.qualname}.{name}"
 
 
 # Every reply of a module is judged on the same text: dump its statements once. The tree is
@@ -320,11 +338,11 @@ def _skeleton(module_source: str) -> tuple[ast.Module, frozenset[str]]:
     return tree, frozenset(ast.dump(statement) for statement in tree.body)
 
 
-def _definition(skeleton: ast.Module, unit: Unit) -> Definition:
+def _definition(skeleton: ast.Module, unit: Unit) -> DefinitionNode:
     """The unit in the module, with every target; a ProjectError if the file moved on."""
     for node in skeleton.body:
-        if isinstance(node, Definition) and node.name == unit.qualname:
-            methods = _methods(node) if isinstance(node, ast.ClassDef) else {node.name: node}
+        if isinstance(node, DefinitionNode) and node.name == unit.qualname:
+            methods = methods_by_name(node) if isinstance(node, ast.ClassDef) else {node.name: node}
             if all(target in methods for target in unit.targets):
                 return node
     raise ProjectError(f"{unit.id} is no longer defined as it was in {unit.path}")
@@ -332,31 +350,23 @@ def _definition(skeleton: ast.Module, unit: Unit) -> Definition:
 
 def _role(
     index: int, node: ast.stmt, unit: Unit, bound: frozenset[str], known: frozenset[str]
-) -> str:
+) -> _Role:
     if index == 0 and is_docstring(node):
-        return "docstring"
+        return _Role.DOCSTRING
     if isinstance(node, ast.Import | ast.ImportFrom):
-        return "self-import" if imports_itself(node, unit.module) else "import"
+        return _Role.SELF_IMPORT if imports_itself(node, unit.module) else _Role.IMPORT
     if is_main_guard(node):
-        return "main"
+        return _Role.MAIN
     names = definition_names(node)
     if not names:
-        return "statement"
-    if isinstance(node, Definition) and node.name == unit.qualname:
-        return "target"
+        return _Role.STATEMENT
+    if isinstance(node, DefinitionNode) and node.name == unit.qualname:
+        return _Role.TARGET
     if not names & bound:
-        return "helper"
-    if isinstance(node, Definition) and _is_public(node.name):
-        return "echo"
-    return "same" if ast.dump(node) in known else "redefinition"
-
-
-def _is_public(name: str) -> bool:
-    return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
-
-
-def _methods(klass: ast.ClassDef) -> dict[str, FunctionNode]:
-    return {node.name: node for node in klass.body if isinstance(node, FunctionNode)}
+        return _Role.HELPER
+    if isinstance(node, DefinitionNode) and is_public_or_dunder(node.name):
+        return _Role.ECHO
+    return _Role.SAME if ast.dump(node) in known else _Role.REDEFINITION
 
 
 def _excerpt(lines: Sequence[str], line: int, byte_column: int) -> str:
@@ -379,10 +389,10 @@ def _parse(code: str, lines: Sequence[str], unit: Unit) -> ast.Module | Rejected
         text = lines[line - 1] if 1 <= line <= len(lines) else ""
         column = len(text[: max((error.offset or 1) - 1, 0)].encode())
         return Rejected(
-            "parse", f"line {line}: {error.msg}; {again}", line, _excerpt(lines, line, column)
+            Gate.PARSE, f"line {line}: {error.msg}; {again}", line, _excerpt(lines, line, column)
         )
     except ValueError as error:
-        return Rejected("parse", f"{error}; {again}")
+        return Rejected(Gate.PARSE, f"{error}; {again}")
     try:
         parsed(code)
     except cst.ParserSyntaxError as error:
@@ -390,32 +400,35 @@ def _parse(code: str, lines: Sequence[str], unit: Unit) -> ast.Module | Rejected
         text = lines[line - 1] if 1 <= line <= len(lines) else ""
         column = len(text[: error.raw_column].encode())
         reason = f"line {line}: {error.message}; {again}"
-        return Rejected("parse", reason, line, _excerpt(lines, line, column))
+        return Rejected(Gate.PARSE, reason, line, _excerpt(lines, line, column))
     return tree
 
 
 def _target(review: _Review) -> Rejected | None:
     unit = review.unit
-    found = list(review.with_role("target"))
+    found = list(review.with_role(_Role.TARGET))
     if not found:
         return review.reject(
-            "target", f"the reply does not define {unit.qualname} at the top level; send it whole"
+            Gate.TARGET,
+            f"the reply does not define {unit.qualname} at the top level; send it whole",
         )
     if len(found) > 1:
         return review.reject(
-            "target", f"the reply defines {unit.qualname} twice; send one definition", found[1]
+            Gate.TARGET, f"the reply defines {unit.qualname} twice; send one definition", found[1]
         )
     node = found[0]
     if unit.kind == "class" and not isinstance(node, ast.ClassDef):
-        return review.reject("target", f"{unit.qualname} is a class; send the whole class", node)
+        return review.reject(Gate.TARGET, f"{unit.qualname} is a class; send the whole class", node)
     if unit.kind == "function" and not isinstance(node, FunctionNode):
-        return review.reject("target", f"{unit.qualname} is a function, not a class", node)
+        return review.reject(Gate.TARGET, f"{unit.qualname} is a function, not a class", node)
     if isinstance(node, ast.ClassDef):
-        missing = [name for name in unit.targets if name not in _methods(node)]
+        missing = [name for name in unit.targets if name not in methods_by_name(node)]
         if missing:
             listed = ", ".join(missing)
             return review.reject(
-                "target", f"the class {unit.qualname} must also define {listed}; write them", node
+                Gate.TARGET,
+                f"the class {unit.qualname} must also define {listed}; write them",
+                node,
             )
     return None
 
@@ -424,7 +437,7 @@ def _signature(review: _Review) -> Rejected | None:
     problem = signature_problem(
         review.given, review.target(), review.target_functions(), review.module_source
     )
-    return None if problem is None else review.reject("signature", *problem)
+    return None if problem is None else review.reject(Gate.SIGNATURE, *problem)
 
 
 def _stub(review: _Review) -> Rejected | None:
@@ -435,7 +448,7 @@ def _stub(review: _Review) -> Rejected | None:
             what, node = problem
             name = written.name
             reason = f"{name} still has {what} where its code should be; write the whole body"
-            return review.reject("stub", reason, node)
+            return review.reject(Gate.STUB, reason, node)
     return None
 
 
@@ -443,16 +456,16 @@ def _imports(review: _Review) -> Rejected | None:
     allowed = review.allowed
     permitted = ", ".join(["the standard library", allowed.package, *sorted(allowed.third_party)])
     existing = _import_keys(review.skeleton.body)
-    for statement in review.with_role("import", "target", "helper"):
+    for statement in review.with_role(_Role.IMPORT, _Role.TARGET, _Role.HELPER):
         for node in ast.walk(statement):
             if not isinstance(node, ast.Import | ast.ImportFrom):
                 continue
             if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                 reason = f"`{review.source(node)}`: import the names you use, not *"
-                return review.reject("imports", reason, node)
+                return review.reject(Gate.IMPORTS, reason, node)
             if not _allowed(node, allowed):
                 reason = f"`{review.source(node)}` is not allowed: import only from {permitted}"
-                return review.reject("imports", reason, node)
+                return review.reject(Gate.IMPORTS, reason, node)
         if isinstance(statement, ast.Import | ast.ImportFrom):
             for name, key in _import_keys([statement]).items():
                 if name in review.bound and existing.get(name) != key:
@@ -460,7 +473,7 @@ def _imports(review: _Review) -> Rejected | None:
                         f"`{review.source(statement)}` would replace {name}, which the module "
                         "already defines; use it or import under another name"
                     )
-                    return review.reject("imports", reason, statement)
+                    return review.reject(Gate.IMPORTS, reason, statement)
     return None
 
 
@@ -496,56 +509,58 @@ def _import_keys(statements: Sequence[ast.stmt]) -> dict[str, tuple[str | int | 
 
 def _helpers(review: _Review) -> Rejected | None:
     unit = review.unit
-    for node in review.with_role("helper"):
-        public = sorted(name for name in definition_names(node) or () if _is_public(name))
+    for node in review.with_role(_Role.HELPER):
+        public = sorted(name for name in definition_names(node) or () if is_public_or_dunder(name))
         if public:
             reason = (
                 f"`{public[0]}` would be a new public name in {unit.module}: make it private "
                 f"(`_{public[0].strip('_')}`) or put it inside {unit.qualname}"
             )
-            return review.reject("helpers", reason, node)
-    for node in review.with_role("redefinition"):
+            return review.reject(Gate.HELPERS, reason, node)
+    for node in review.with_role(_Role.REDEFINITION):
         private = sorted(
-            n for n in definition_names(node) or () if not _is_public(n) and n in review.bound
+            n
+            for n in definition_names(node) or ()
+            if not is_public_or_dunder(n) and n in review.bound
         )
         if private:
             reason = f"{private[0]} already exists in {unit.module}: use it or rename your helper"
-            return review.reject("helpers", reason, node)
+            return review.reject(Gate.HELPERS, reason, node)
     skeleton, reply = review.given, review.target()
     if isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
-        existing = _methods(skeleton)
-        for name, method in _methods(reply).items():
-            if name not in existing and _is_public(name):
+        existing = methods_by_name(skeleton)
+        for name, method in methods_by_name(reply).items():
+            if name not in existing and is_public_or_dunder(name):
                 reason = (
                     f"{unit.qualname}.{name} would be a new public method: make it private "
                     f"(`_{name.strip('_')}`) or put its code inside the methods you write"
                 )
-                return review.reject("helpers", reason, method)
+                return review.reject(Gate.HELPERS, reason, method)
             changed = name in existing and ast.dump(existing[name]) != ast.dump(method)
-            if changed and not _is_public(name) and name not in unit.targets:
+            if changed and not is_public_or_dunder(name) and name not in unit.targets:
                 reason = f"{unit.qualname}.{name} already exists: rename your helper method"
-                return review.reject("helpers", reason, method)
+                return review.reject(Gate.HELPERS, reason, method)
     return None
 
 
 def _toplevel(review: _Review) -> Rejected | None:
-    node = next(review.with_role("statement"), None)
+    node = next(review.with_role(_Role.STATEMENT), None)
     if node is None:
         return None
     reason = (
         f"remove the top-level `{review.source(node)}`: importing the module must not run "
         f"code; keep it inside {review.unit.qualname}"
     )
-    return review.reject("toplevel", reason, node)
+    return review.reject(Gate.TOPLEVEL, reason, node)
 
 
 def _definitions(review: _Review) -> Rejected | None:
     unit = review.unit
-    node = next(review.with_role("redefinition"), None)
+    node = next(review.with_role(_Role.REDEFINITION), None)
     if node is not None:
         names = ", ".join(sorted((definition_names(node) or frozenset()) & review.bound))
         reason = f"leave {names} as the module defines it; change only {unit.qualname}"
-        return review.reject("definitions", reason, node)
+        return review.reject(Gate.DEFINITIONS, reason, node)
     skeleton, reply = review.given, review.target()
     if isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
         known = {ast.dump(node) for node in skeleton.body}
@@ -554,7 +569,7 @@ def _definitions(review: _Review) -> Rejected | None:
                 continue
             if ast.dump(node) not in known:
                 reason = f"leave the class body of {unit.qualname} as it is; write only its methods"
-                return review.reject("definitions", reason, node)
+                return review.reject(Gate.DEFINITIONS, reason, node)
     return None
 
 
@@ -577,7 +592,7 @@ def _compiles(review: _Review, merged: str) -> Rejected | None:
         line = error.lineno or 0
         text = lines[line - 1].strip() if 1 <= line <= len(lines) else ""
         reason = f"the merged module does not compile: {error.msg}; fix {review.unit.qualname}"
-        return review.reject("compile", reason, _line_in_reply(review, text))
+        return review.reject(Gate.COMPILE, reason, _line_in_reply(review, text))
     return None
 
 
@@ -599,7 +614,7 @@ def _defined_names(review: _Review, merged: str) -> Rejected | None:
         return None
     name = sorted(missing)[0]
     reason = f"{name} is not defined: import it or define it in your code"
-    return review.reject("names", reason, _first_use(review, name))
+    return review.reject(Gate.NAMES, reason, _first_use(review, name))
 
 
 def _newly_undefined(review: _Review, merged: str) -> frozenset[str]:
@@ -619,7 +634,7 @@ def _forgotten_modules(review: _Review, merged: str) -> list[str]:
         return []  # the compile gate explains
     used = {
         node.value.id
-        for statement in review.with_role("target", "helper")
+        for statement in review.with_role(_Role.TARGET, _Role.HELPER)
         for node in ast.walk(statement)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
     }
@@ -629,7 +644,7 @@ def _forgotten_modules(review: _Review, merged: str) -> list[str]:
 def _first_use(review: _Review, name: str) -> ast.AST | None:
     uses = [
         node
-        for statement in review.with_role("import", "target", "helper")
+        for statement in review.with_role(_Role.IMPORT, _Role.TARGET, _Role.HELPER)
         for node in ast.walk(statement)
         if isinstance(node, ast.Name) and node.id == name
     ]

@@ -15,9 +15,9 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Position", "comments_of", "find_placeholder"]
+from filler.source.syntax import FunctionNode, body_after_docstring, raises_not_implemented
 
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+__all__ = ["Position", "comments_of", "find_placeholder"]
 
 _PLACEHOLDER_COMMENT = re.compile(
     r"""\#\s*(?:\.\.\.|…)
@@ -59,21 +59,19 @@ def find_placeholder(
 
     `comments` are the source's comments, as `comments_of` finds them.
     """
-    body = function.body
-    if ast.get_docstring(function, clean=False) is not None:
-        body = body[1:]
+    body = body_after_docstring(function)
     if not body:
         return "only a docstring", function
     if all(isinstance(s, ast.Pass) or _is_constant_expression(s) for s in body):
         return "no code (`pass`, `...`)", body[0]
-    if len(body) == 1 and isinstance(body[0], ast.Raise) and _raises_not_implemented(body[0]):
+    if len(body) == 1 and raises_not_implemented(body[0]):
         return "`raise NotImplementedError`", body[0]
     for node in (n for statement in body for n in ast.walk(statement)):
         if _is_ellipsis(node):
             return "`...`", node
         # With a message it may be a real "not supported"; bare, it is an unwritten branch
         # (and the project's conftest reports it as "not filled yet").
-        if isinstance(node, ast.Raise) and _raises_not_implemented(node) and not _has_args(node):
+        if raises_not_implemented(node, bare=True):
             return "`raise NotImplementedError`", node
     end = function.end_lineno or function.lineno
     for line, column, text in comments:
@@ -92,12 +90,3 @@ def _is_ellipsis(node: ast.AST) -> bool:
         and isinstance(node.value, ast.Constant)
         and node.value.value is Ellipsis
     )
-
-
-def _has_args(node: ast.Raise) -> bool:
-    return isinstance(node.exc, ast.Call) and bool(node.exc.args or node.exc.keywords)
-
-
-def _raises_not_implemented(node: ast.Raise) -> bool:
-    exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"

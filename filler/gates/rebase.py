@@ -33,11 +33,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from filler.gates.undefined import undefined_names
-from filler.source.merge import tree_of
+from filler.source.syntax import DefinitionNode, is_docstring, is_public, tree_of
 
 __all__ = ["outline", "rebase"]
-
-Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
 # The line breaks Python's tokenizer knows; str.splitlines also splits on form feeds and more,
 # which would put ast's line numbers off.
@@ -78,15 +76,15 @@ def outline(source: str) -> str:
 
 
 def _outer(statement: ast.stmt, source: str) -> ast.stmt:
-    if not isinstance(statement, Definition) or statement.name.startswith("_"):
+    if not isinstance(statement, DefinitionNode) or not is_public(statement.name):
         return statement
-    docstring = statement.body[:1] if ast.get_docstring(statement, clean=False) is not None else []
+    docstring = statement.body[:1] if is_docstring(statement.body[0]) else []
     declared = sorted(_declared(statement, source))
     declarations = [ast.Global(names=declared)] if declared else []
     return type(statement)(**{**vars(statement), "body": [*docstring, *declarations]})
 
 
-def _declared(definition: Definition, source: str) -> frozenset[str]:
+def _declared(definition: DefinitionNode, source: str) -> frozenset[str]:
     if "global" not in source:  # no keyword, no declaration: spare the walk
         return frozenset()
     return frozenset(
@@ -104,7 +102,7 @@ def _placed(source: str) -> Mapping[str, _Placed]:
     placed: dict[str, _Placed] = {}
     twice: set[str] = set()
     for node in tree_of(source).body:
-        if isinstance(node, Definition):
+        if isinstance(node, DefinitionNode):
             if node.name in placed:
                 twice.add(node.name)
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1

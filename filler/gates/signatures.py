@@ -16,17 +16,15 @@ import copy
 import re
 from collections.abc import Iterable, Sequence
 
+from filler.source.syntax import DefinitionNode, FunctionNode
 from filler.source.units import signature_dump
 
-__all__ = ["annotations_differ", "signature_problem"]
-
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+__all__ = ["signature_problem"]
 
 
 def signature_problem(
-    given: Definition,
-    written: Definition,
+    given: DefinitionNode,
+    written: DefinitionNode,
     targets: Iterable[tuple[FunctionNode, FunctionNode]],
     module_source: str,
 ) -> tuple[str, ast.AST] | None:
@@ -50,14 +48,6 @@ def signature_problem(
     return None
 
 
-def annotations_differ(given: FunctionNode, written: FunctionNode) -> bool:
-    """Whether the reply wrote an annotation of its own that the merge will replace."""
-    return any(
-        mine is not None and (theirs is None or ast.dump(mine) != ast.dump(theirs))
-        for mine, theirs in _annotation_pairs(written, given)
-    )
-
-
 def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
     """`written` with the skeleton's annotations wherever parameter names line up.
 
@@ -70,14 +60,6 @@ def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
         arg.annotation = model.annotation
     filled.returns = given.returns
     return filled
-
-
-def _annotation_pairs(
-    written: FunctionNode, given: FunctionNode
-) -> Iterable[tuple[ast.expr | None, ast.expr | None]]:
-    yield written.returns, given.returns
-    for arg, model in _parameter_pairs(written, given):
-        yield arg.annotation, model.annotation
 
 
 def _parameter_pairs(

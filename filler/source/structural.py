@@ -19,14 +19,20 @@ from typing import Literal
 import libcst as cst
 
 from filler.fill.extract import Candidate
-from filler.source.merge import definition_names, merge, module_bindings
+from filler.source.merge import merge
+from filler.source.syntax import (
+    DefinitionNode,
+    definition_names,
+    methods_by_name,
+    module_bindings,
+    top_definition,
+)
 from filler.source.units import Unit, find_units, signature_dump, unit_source
-from filler.spec.model import import_bindings
+from filler.spec.syntax import import_bindings
 
 __all__ = ["MergeOutcome", "SetAside", "structural_merge"]
 
 Reason = Literal["signature changed", "removed from the spec", "no place in the new render"]
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ def _sort_units(
         if own is None or not _has_code(own, ours_tree):
             continue
         # A class's methods are those the render gave it; the rest are the project's helpers.
-        rendered = old_tree if _top(old_tree, unit.qualname) else theirs_tree
+        rendered = old_tree if top_definition(old_tree, unit.qualname) else theirs_tree
         if _shape(ours_tree, rendered, unit.qualname) == _shape(
             theirs_tree, theirs_tree, unit.qualname
         ):
@@ -115,7 +121,7 @@ def _sort_units(
         else:
             set_aside.append(SetAside(own.id, "signature changed", unit_source(ours, own)))
     for name, own in mine.items():
-        if _top(old_tree, name) is not None and _has_code(own, ours_tree):
+        if top_definition(old_tree, name) is not None and _has_code(own, ours_tree):
             set_aside.append(SetAside(own.id, "removed from the spec", unit_source(ours, own)))
     return carried, set_aside
 
@@ -131,7 +137,7 @@ def _own_definitions(
     rendered = {piece.code.strip() for piece in _pieces(old)}
     old_tree = ast.parse(old)
     units = {unit.qualname for unit in new_units} | {
-        node.name for node in old_tree.body if isinstance(node, FunctionNode | ast.ClassDef)
+        node.name for node in old_tree.body if isinstance(node, DefinitionNode)
     }
     theirs_bound = module_bindings(theirs)
     movable: list[_Piece] = []
@@ -214,30 +220,21 @@ def _with_helpers(aside: SetAside, helpers: Sequence[_Piece], pieces: Sequence[_
     return SetAside(aside.name, aside.reason, _with_imports(needed, aside.source, pieces))
 
 
-def _top(tree: ast.Module, name: str) -> FunctionNode | ast.ClassDef | None:
-    for node in tree.body:
-        if isinstance(node, FunctionNode | ast.ClassDef) and node.name == name:
-            return node
-    return None
-
-
-def _methods(node: ast.ClassDef) -> dict[str, FunctionNode]:
-    return {n.name: n for n in node.body if isinstance(n, FunctionNode)}
-
-
 def _shape(tree: ast.Module, rendered: ast.Module, name: str) -> tuple[str, ...]:
     """What must not change for a body to stay: the signatures the render gave the unit.
 
     For a class: its header, and the signature of each method `rendered` gives it.
     """
-    node = _top(tree, name)
+    node = top_definition(tree, name)
     if node is None:
         return ()
     if not isinstance(node, ast.ClassDef):
         return (signature_dump(node),)
-    template = _top(rendered, name)
-    names = _methods(template) if isinstance(template, ast.ClassDef) else _methods(node)
-    methods = _methods(node)
+    template = top_definition(rendered, name)
+    names = (
+        methods_by_name(template) if isinstance(template, ast.ClassDef) else methods_by_name(node)
+    )
+    methods = methods_by_name(node)
     header = [*node.decorator_list, *node.bases, *node.keywords]
     return (
         "class",
@@ -250,5 +247,5 @@ def _has_code(unit: Unit, tree: ast.Module) -> bool:
     """Whether any of the unit's bodies is more than the stub."""
     if not unit.is_stub:
         return True
-    node = _top(tree, unit.qualname)
-    return isinstance(node, ast.ClassDef) and set(unit.targets) != set(_methods(node))
+    node = top_definition(tree, unit.qualname)
+    return isinstance(node, ast.ClassDef) and set(unit.targets) != set(methods_by_name(node))

@@ -30,7 +30,18 @@ from typing import Literal
 import libcst as cst
 
 from filler.errors import ProjectError
-from filler.source.merge import ReplaceBody, parsed, tree_of
+from filler.source.syntax import (
+    DefinitionNode,
+    FunctionNode,
+    body_after_docstring,
+    is_public,
+    is_public_or_dunder,
+    is_stub,
+    methods_of,
+    parsed,
+    top_definition,
+    tree_of,
+)
 
 __all__ = [
     "Unit",
@@ -41,8 +52,6 @@ __all__ = [
     "signature_dump",
     "unit_source",
 ]
-
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 _NEVER_TARGETS = frozenset({"abstractmethod", "overload"})
 
@@ -75,11 +84,11 @@ def find_unit(source: str, module: str, path: Path, qualname: str) -> Unit | Non
 
 def _units(source: str, module: str, path: Path, only: str | None = None) -> Iterator[Unit]:
     tree = tree_of(source)
-    definitions = [node for node in tree.body if isinstance(node, FunctionNode | ast.ClassDef)]
+    definitions = [node for node in tree.body if isinstance(node, DefinitionNode)]
     repeated = _repeated(definitions)
     feature = ast.get_docstring(tree) or ""
     for node in definitions:
-        if node.name.startswith("_") or node.name in repeated or only not in (None, node.name):
+        if not is_public(node.name) or node.name in repeated or only not in (None, node.name):
             continue
         targets, stubs = _targets(node)
         if not targets:
@@ -106,6 +115,10 @@ def unit_source(source: str, unit: Unit) -> str:
 
 def reset_to_stub(source: str, unit: Unit) -> str:
     """The module with every target of the unit stubbed again (its docstrings kept)."""
+    # Imported here: the transformers' module loads libcst.codemod, which takes a second, and
+    # finding units runs for every command.
+    from filler.source.transforms import ReplaceBody
+
     tree = parsed(source)
     _find(tree, unit)
     stub = [cst.parse_statement("raise NotImplementedError\n")]
@@ -116,9 +129,9 @@ def reset_to_stub(source: str, unit: Unit) -> str:
 
 def body_sha(source: str, qualname: str) -> str:
     """`Unit.body_sha` of the top-level function or class `qualname` in `source`."""
-    for node in tree_of(source).body:
-        if isinstance(node, FunctionNode | ast.ClassDef) and node.name == qualname:
-            return _body_sha(node)
+    node = top_definition(tree_of(source), qualname)
+    if node is not None:
+        return _body_sha(node)
     raise ProjectError(f"{qualname} is not defined in this module")
 
 
@@ -140,9 +153,7 @@ def _find(tree: cst.Module, unit: Unit) -> cst.FunctionDef | cst.ClassDef:
 
 
 def _repeated(definitions: Sequence[ast.stmt]) -> set[str]:
-    counts = Counter(
-        node.name for node in definitions if isinstance(node, FunctionNode | ast.ClassDef)
-    )
+    counts = Counter(node.name for node in definitions if isinstance(node, DefinitionNode))
     return {name for name, count in counts.items() if count > 1}
 
 
@@ -154,63 +165,43 @@ def _last_name(expression: ast.expr) -> str:
     return expression.id if isinstance(expression, ast.Name) else ""
 
 
-def _is_stub(function: FunctionNode) -> bool:
-    body = function.body
-    if ast.get_docstring(function, clean=False) is not None:
-        body = body[1:]
-    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].cause is not None:
-        return False
-    exc = body[0].exc
-    if isinstance(exc, ast.Call) and not exc.args and not exc.keywords:
-        exc = exc.func
-    return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
-
-
-def _public_or_dunder(name: str) -> bool:
-    return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
-
-
 def _never_target(function: FunctionNode) -> bool:
     return any(_last_name(d) in _NEVER_TARGETS for d in function.decorator_list)
 
 
-def _targets(definition: FunctionNode | ast.ClassDef) -> tuple[tuple[str, ...], set[str]]:
+def _targets(definition: DefinitionNode) -> tuple[tuple[str, ...], set[str]]:
     """The unit's targets and which of them are stubs; no targets: not a unit."""
     if not isinstance(definition, ast.ClassDef):
         if _never_target(definition):
             return (), set()
-        return (definition.name,), {definition.name} if _is_stub(definition) else set()
+        return (definition.name,), {definition.name} if is_stub(definition) else set()
     if any(_last_name(base) == "Protocol" for base in definition.bases):
         return (), set()
     repeated = _repeated(definition.body)
     methods = [
         member
-        for member in _methods(definition)
+        for member in methods_of(definition)
         if member.name not in repeated and not _never_target(member)
     ]
-    stubs = [method.name for method in methods if _is_stub(method)]
+    stubs = [method.name for method in methods if is_stub(method)]
     if stubs:
         return tuple(stubs), set(stubs)
-    return tuple(method.name for method in methods if _public_or_dunder(method.name)), set()
-
-
-def _methods(klass: ast.ClassDef) -> list[FunctionNode]:
-    return [node for node in klass.body if isinstance(node, FunctionNode)]
+    return tuple(method.name for method in methods if is_public_or_dunder(method.name)), set()
 
 
 def _sha256(parts: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
 
 
-def _spec_hash(feature: str, node: FunctionNode | ast.ClassDef, stubs: set[str]) -> str:
+def _spec_hash(feature: str, node: DefinitionNode, stubs: set[str]) -> str:
     parts = [feature]
     if isinstance(node, ast.ClassDef):
         header = [*node.decorator_list, *node.bases, *node.keywords]
         parts += ["class", node.name, *map(ast.dump, header), ast.get_docstring(node) or ""]
         hashed = [
             method
-            for method in _methods(node)
-            if method.name in stubs or _public_or_dunder(method.name)
+            for method in methods_of(node)
+            if method.name in stubs or is_public_or_dunder(method.name)
         ]
     else:
         hashed = [node]
@@ -220,12 +211,9 @@ def _spec_hash(feature: str, node: FunctionNode | ast.ClassDef, stubs: set[str])
 
 
 def _code_after_docstring(function: FunctionNode) -> str:
-    body = function.body
-    if ast.get_docstring(function, clean=False) is not None:
-        body = body[1:]
-    return "\n".join(ast.dump(statement) for statement in body)
+    return "\n".join(ast.dump(statement) for statement in body_after_docstring(function))
 
 
-def _body_sha(node: FunctionNode | ast.ClassDef) -> str:
-    functions = _methods(node) if isinstance(node, ast.ClassDef) else [node]
+def _body_sha(node: DefinitionNode) -> str:
+    functions = methods_of(node) if isinstance(node, ast.ClassDef) else [node]
     return _sha256([f"{f.name}\n{_code_after_docstring(f)}" for f in functions])

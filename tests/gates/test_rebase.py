@@ -1,4 +1,4 @@
-"""Carrying a verdict over (filler/rebase.py and gates.carry_in_turn / judge_in_turn).
+"""Carrying a verdict over (filler/gates/rebase.py, carry_in_turn and judge_in_turn).
 
 The property: whatever happened to the module between a candidate's judgement and its write
 (other units filled, a hand edit, an import gone), `judge_in_turn` ends exactly where judging
@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from filler.fill.extract import Candidate
 from filler.gates.judge import (
     Accepted,
+    Fits,
     InTurn,
+    NoLongerFits,
     Pending,
     Rejected,
     carry_in_turn,
@@ -139,17 +141,16 @@ def judged_again(source: str, items: list[Pending]) -> InTurn:
     for item in items:
         unit = find_unit(source, MODULE, PATH, item.qualname)
         if unit is None:
-            outcomes.append(f"{item.qualname} is no longer in {PATH}")
+            outcomes.append(NoLongerFits(f"{item.qualname} is no longer in {PATH}"))
             continue
         verdict = item.verdict
         if source != item.judged_on:
             verdict = judge(source, unit, item.candidate, ALLOWED)  # type: ignore[assignment]
         if isinstance(verdict, Rejected):
-            outcomes.append(
-                f"the file changed during the run; the body no longer fits: {verdict.reason}"
-            )
+            reason = f"the file changed during the run; the body no longer fits: {verdict.reason}"
+            outcomes.append(NoLongerFits(reason))
             continue
-        outcomes.append((unit, verdict))
+        outcomes.append(Fits(unit, verdict))
         source = verdict.module_source
     return outcomes
 
@@ -160,7 +161,8 @@ def test_bodies_filled_meanwhile_are_carried_over_without_judging() -> None:
     assert all(items)
     done = [item for item in items if item is not None]
     filled = judged_again(base, done[:1])
-    current = filled[0][1].module_source  # type: ignore[index]
+    assert isinstance(filled[0], Fits)
+    current = filled[0].verdict.module_source
     carried = carry_in_turn(current, MODULE, PATH, done[1:])
     assert carried is not None
     assert carried == judged_again(current, done[1:])
@@ -173,11 +175,14 @@ def test_a_candidate_that_adds_a_helper_needs_judging() -> None:
     helped = "def _twice(x: int) -> int:\n    return 2 * x\n\n\n"
     second = pending(base, "f1", helped + function(1, "    return _twice(x)\n", False))
     assert first is not None and second is not None
-    current = judged_again(base, [first])[0][1].module_source  # type: ignore[index]
+    landed = judged_again(base, [first])[0]
+    assert isinstance(landed, Fits)
+    current = landed.verdict.module_source
     assert carry_in_turn(current, MODULE, PATH, [second]) is None
     outcome = judge_in_turn(current, MODULE, PATH, [second], ALLOWED)
     assert outcome == judged_again(current, [second])
-    assert "def _twice" in outcome[0][1].module_source  # type: ignore[index]
+    assert isinstance(outcome[0], Fits)
+    assert "def _twice" in outcome[0].verdict.module_source
 
 
 BODIES = [
@@ -249,8 +254,8 @@ def test_carrying_over_ends_where_judging_again_ends(scenario: Scenario) -> None
     ]
     source = base
     for outcome in judged_again(base, earlier):
-        if not isinstance(outcome, str):
-            source = outcome[1].module_source
+        if isinstance(outcome, Fits):
+            source = outcome.verdict.module_source
     filled = [int(item.qualname[1:]) for item in earlier]
     current = edited(source, scenario.edit, filled)
     items = [
