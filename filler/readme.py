@@ -22,10 +22,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from filler.project import Project
-from filler.source.merge import is_docstring, is_main_guard
+from filler.source.syntax import body_after_docstring, is_docstring, is_main_guard
 from filler.source.units import find_units
 from filler.spec.model import Spec, validate_spec
-from filler.template_ext import FeatureView, build_view, md_cell
+from filler.spec.views import FeatureView, build_view
+from filler.template_ext import md_cell
 from filler.writer import atomic_write
 
 __all__ = ["README", "demo_code", "sync_project_readme", "sync_readme"]
@@ -91,7 +92,7 @@ def demo_code(source: str, feature: str) -> str | None:
     body: list[ast.stmt] = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "main":
-            body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+            body = body_after_docstring(node)
         elif not (is_docstring(node) or is_main_guard(node)):
             parts.append(_text(lines, node))
     if body:

@@ -13,7 +13,7 @@ import yaml
 from filler.project import load_project
 from filler.readme import demo_code, sync_project_readme, sync_readme
 from filler.spec.model import validate_spec
-from filler.template_ext import FeatureView, build_view
+from filler.spec.views import FeatureView, build_view
 from tests.helpers.projects import CHECKOUT, render, template_copy
 
 SPEC: dict[str, Any] = {

@@ -34,15 +34,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from filler.errors import SpecError
-from filler.spec.checks import import_nodes, whole_spec_problems
+from filler.spec.checks import whole_spec_problems
 from filler.spec.syntax import (
-    annotation_names,
-    import_bindings,
     parse_expression,
     parse_params,
     parse_statements,
-    signature_names,
-    unbound_names,
 )
 
 __all__ = [
@@ -54,16 +50,8 @@ __all__ = [
     "License",
     "Method",
     "Spec",
-    "annotation_names",
-    "import_bindings",
-    "import_nodes",
     "load_spec",
-    "parse_expression",
-    "parse_params",
-    "parse_statements",
-    "signature_names",
     "spec_errors",
-    "unbound_names",
     "validate_spec",
 ]
 
