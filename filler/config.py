@@ -1,11 +1,11 @@
 """Settings for a run: CLI flags > environment > `[tool.filler]` in pyproject.toml > defaults.
 
 Each setting takes the first value found in that order. The provider, when none is named
-anywhere, is the first that can work: one whose key is set (GROQ_API_KEY, then
-GEMINI_API_KEY / GOOGLE_API_KEY, then OPENAI_API_KEY), else an Ollama that answers at
-OLLAMA_HOST (default 127.0.0.1:11434), else `local`. `--replies` alone means `replay`, and
-`--model-path` alone means `local`. A setting that cannot work raises `ConfigError`: one line
-naming where the bad value came from and what to set.
+anywhere, is the first in the registry that works here (`Provider.works_here`: its key is set,
+or an Ollama answers; else `local`). `--replies` alone means `replay`, and `--model-path`
+alone means `local`. What a provider needs (its key's and its server URL's variables) is read
+from its class. A setting that cannot work raises `ConfigError`: one line naming where the bad
+value came from and what to set.
 
 `[tool.filler]` keys: provider, model, base-url, max-rounds, samples, jobs, test-timeout,
 temperature, max-tokens, rpm, tpm, max-concurrency, timeout, model-path. API keys are read
@@ -20,25 +20,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
-from urllib.parse import urlsplit
-
-import httpx
 
 from filler.errors import ConfigError
 from filler.providers import PROVIDERS
-from filler.providers.base import ProviderSettings
-from filler.providers.ollama import OllamaProvider, ollama_url
+from filler.providers.base import Provider, ProviderSettings
 from filler.providers.retry import RetryPolicy
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Overrides", "Settings", "load_settings"]
 
 T = TypeVar("T")
 D = TypeVar("D")
-
-# Providers chosen by their key being set, in this order.
-_BY_KEY = ("groq", "gemini", "openai")
-_OLLAMA_PROBE_TIMEOUT_S = 0.3
-_OPENAI_HOST = "api.openai.com"
 
 
 @dataclass(frozen=True)
@@ -59,6 +50,26 @@ class Settings:
     max_tokens: int = 1024
     record_path: Path | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Settings given on the command line (or by a Python caller): they win over everything.
+
+    Field names are the settings' flag names (`max_rounds` for `--max-rounds`); None: not given.
+    """
+
+    provider: str | None = None
+    model: str | None = None
+    base_url: str | None = None
+    model_path: str | None = None
+    replies: str | None = None
+    record: str | None = None
+    max_rounds: int | None = None
+    temperature: float | None = None
+    samples: int | None = None
+    jobs: int | None = None
+    test_timeout: float | None = None
 
 
 def _positive_int(value: object) -> int:
@@ -120,15 +131,13 @@ _OPTIONS = (
     _SAMPLES, _JOBS, _TEST_TIMEOUT, _TEMPERATURE, _MAX_TOKENS, _RPM, _TPM, _MAX_CONCURRENCY,
 )  # fmt: skip
 _TABLE_KEYS = tuple(option.key for option in _OPTIONS if option.in_table)
-# Where a provider's own server URL lives in the environment (after FILLER_BASE_URL).
-_BASE_URL_ENV = {"ollama": "OLLAMA_HOST", "openai": "OPENAI_BASE_URL"}
 
 
 class _Sources:
     """The flags, environment and `[tool.filler]` table of one run, searched in that order."""
 
     def __init__(
-        self, flags: Mapping[str, object], environ: Mapping[str, str], pyproject: Path | None
+        self, flags: Overrides, environ: Mapping[str, str], pyproject: Path | None
     ) -> None:
         self.flags = flags
         self.environ = environ
@@ -136,11 +145,15 @@ class _Sources:
         self.table = _read_table(pyproject) if pyproject else {}
 
     def flag(self, option: _Option[T]) -> tuple[object, str] | None:
-        value = self.flags.get(option.flag)
+        # Settings no flag sets (rpm, max-tokens, ...) have no field.
+        value = getattr(self.flags, option.flag, None)
         return None if value is None else (value, f"--{option.key}")
 
     def get(self, option: _Option[T], *env: str) -> tuple[object, str] | None:
-        """The value of `option` and where it came from, or None when nothing sets it."""
+        """The value of `option` and where it came from, or None when nothing sets it.
+
+        `env` names more variables, read after the option's own; an empty name reads nothing.
+        """
         found = self.flag(option)
         if found is not None:
             return found
@@ -184,24 +197,24 @@ def _read_table(pyproject: Path) -> dict[str, object]:
 
 
 def load_settings(
-    project_root: Path | None, flags: Mapping[str, object], environ: Mapping[str, str]
+    project_root: Path | None, flags: Overrides, environ: Mapping[str, str]
 ) -> Settings:
     """Resolve every setting for a run in `project_root` (None: no project, flags and env only).
 
-    `flags` holds the CLI's options by their Python names (`max_rounds`, `base_url`, ...);
-    None means "not given". Keys this module does not know are ignored.
+    `flags` holds the settings the CLI (or the caller) gives; None means "not given".
     """
     sources = _Sources(flags, environ, project_root / "pyproject.toml" if project_root else None)
-    provider = _choose_provider(sources)
+    name = _choose_provider(sources)
+    provider = PROVIDERS[name]
     replies = sources.value(_REPLIES, "")
-    if provider == "replay" and not replies:
+    if name == "replay" and not replies:
         raise ConfigError("the replay provider needs a replies file: pass --replies FILE")
-    if replies and provider != "replay":
-        raise ConfigError(f"--replies only works with the replay provider, not with {provider}")
-    base_url = sources.value(_BASE_URL, "", *_env_for(provider))
+    if replies and name != "replay":
+        raise ConfigError(f"--replies only works with the replay provider, not with {name}")
+    base_url = sources.value(_BASE_URL, "", provider.base_url_env)
     record = sources.value(_RECORD, "")
     return Settings(
-        provider=provider,
+        provider=name,
         provider_settings=ProviderSettings(
             model=sources.value(_MODEL, ""),
             base_url=base_url,
@@ -223,22 +236,17 @@ def load_settings(
     )
 
 
-def _env_for(provider: str) -> tuple[str, ...]:
-    name = _BASE_URL_ENV.get(provider)
-    return (name,) if name else ()
-
-
 def _choose_provider(sources: _Sources) -> str:
     """The provider named by a flag (or implied by --replies / --model-path), env or pyproject;
     else the first one that can work."""
     found = sources.flag(_PROVIDER)
-    if found is None and sources.flags.get("replies") is not None:
+    if found is None and sources.flags.replies is not None:
         found = ("replay", "--replies")
-    if found is None and sources.flags.get("model_path") is not None:
+    if found is None and sources.flags.model_path is not None:
         found = ("local", "--model-path")
     found = found or sources.get(_PROVIDER)
     if found is None:
-        return _first_working(sources.environ)
+        return next(n for n, p in PROVIDERS.items() if p.works_here(sources.environ))
     name = _parse(_PROVIDER, found)
     if name not in PROVIDERS:
         raise ConfigError(
@@ -247,34 +255,11 @@ def _choose_provider(sources: _Sources) -> str:
     return name
 
 
-def _first_working(environ: Mapping[str, str]) -> str:
-    for name in _BY_KEY:
-        if _key_from(PROVIDERS[name].key_env, environ):
-            return name
-    host = environ.get("OLLAMA_HOST", "").strip() or OllamaProvider.default_base_url
-    return "ollama" if _ollama_answers(ollama_url(host)) else "local"
-
-
-def _ollama_answers(url: str) -> bool:
-    try:
-        response = httpx.get(f"{url}/api/tags", timeout=_OLLAMA_PROBE_TIMEOUT_S)
-        return response.status_code == 200 and "models" in response.json()
-    except (httpx.HTTPError, ValueError):
-        return False
-
-
-def _key_from(names: tuple[str, ...], environ: Mapping[str, str]) -> str:
-    return next((environ[n].strip() for n in names if environ.get(n, "").strip()), "")
-
-
-def _api_key(provider: str, base_url: str, environ: Mapping[str, str]) -> str:
-    names = PROVIDERS[provider].key_env
-    key = _key_from(names, environ)
-    # An OpenAI-compatible server of one's own (vLLM, llama.cpp, LM Studio) needs no key.
-    own_server = provider == "openai" and base_url and urlsplit(base_url).hostname != _OPENAI_HOST
-    if names and not key and not own_server:
+def _api_key(provider: type[Provider], base_url: str, environ: Mapping[str, str]) -> str:
+    key = provider.key_in(environ)
+    if not key and provider.needs_key(base_url):
         raise ConfigError(
-            f"the {provider} provider needs an API key: set {' or '.join(names)} "
+            f"the {provider.name} provider needs an API key: set {' or '.join(provider.key_env)} "
             "(or choose another provider with --provider or FILLER_PROVIDER)"
         )
     return key

@@ -4,8 +4,10 @@
         reply = await provider.complete(request)
 
 Adding a provider is one module here and one line in `PROVIDERS`, which imports a provider's
-module (and its SDK) only when the provider is used. The stack `open_provider`
-builds is the provider, inside `Guarded` (rate limits + retries), inside `Recording` when
+module only when its class is first asked for; the module imports its SDK only when the
+provider is opened. `PROVIDERS` lists them in the order they are tried when no provider is
+named (see `Provider.works_here`). The stack `open_provider` builds is the provider, inside
+`Guarded` (rate limits + retries) unless it makes no network call, inside `Recording` when
 `settings.record_path` is set; each layer forwards `name` and `model` of the provider.
 """
 
@@ -29,8 +31,9 @@ __all__ = ["PROVIDERS", "open_provider"]
 class _Registry(Mapping[str, type[Provider]]):
     """Provider classes by name, each module imported when its class is first asked for.
 
-    The SDKs take about a second to import together; a run needs one of them, and the worker
-    processes (which import `filler.providers.base` for its data types) need none.
+    The provider modules are light (their SDKs, about a second to import together, come in when
+    a provider is opened), but the worker processes, which import `filler.providers.base` for
+    its data types, need none of them.
     """
 
     def __init__(self, where: dict[str, str]) -> None:
@@ -55,8 +58,8 @@ PROVIDERS: Mapping[str, type[Provider]] = _Registry(
     {
         "groq": "filler.providers.groq:GroqProvider",
         "gemini": "filler.providers.gemini:GeminiProvider",
-        "ollama": "filler.providers.ollama:OllamaProvider",
         "openai": "filler.providers.openai:OpenAIProvider",
+        "ollama": "filler.providers.ollama:OllamaProvider",
         "local": "filler.providers.local:LocalProvider",
         "replay": "filler.providers.replay:ReplayProvider",
     }
@@ -66,9 +69,7 @@ PROVIDERS: Mapping[str, type[Provider]] = _Registry(
 def open_provider(settings: Settings) -> Provider:
     """The provider `settings` chose, behind its rate limits, retries and recording."""
     provider = PROVIDERS[settings.provider](settings.provider_settings)
-    # Replay makes no network call: nothing to limit or retry, and a limiter could reorder
-    # the calls of one unit, whose replies must come out in call order.
-    if settings.provider != "replay":
+    if provider.calls_network:
         concurrency = settings.max_concurrency or settings.jobs * settings.samples
         limiter = RateLimiter(settings.rpm, settings.tpm, concurrency)
         provider = Guarded(provider, limiter, settings.retry)

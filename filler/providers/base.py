@@ -14,18 +14,32 @@ does. Its contract:
   re-asks, the provider does not.
 - `aclose` releases what the provider holds (HTTP clients, a child server process).
 
-Adding a provider is one module in this package and one line in the registry of
-`filler/providers/__init__.py`.
+What filler needs to know before it opens a provider (the variables of its key and server URL,
+its default model, whether it calls the network, whether it can work here) is on the class,
+and a provider's module imports its SDK only when the provider is opened, so that reading that
+knowledge costs no SDK import. Adding a provider is one module in this package and one line in
+the registry of `filler/providers/__init__.py`.
 """
 
 from __future__ import annotations
 
+import enum
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import ClassVar, Literal, Self
 
-__all__ = ["Message", "Provider", "ProviderSettings", "Reply", "Request", "Usage"]
+__all__ = [
+    "Message",
+    "Provider",
+    "ProviderSettings",
+    "Purpose",
+    "Reply",
+    "Request",
+    "Usage",
+    "replies_key",
+]
 
 Role = Literal["system", "user", "assistant"]
 
@@ -36,15 +50,40 @@ class Message:
     content: str
 
 
+class Purpose(enum.Enum):
+    """What a model call is for."""
+
+    FILL = enum.auto()  # implement a unit
+    DESIGN_TESTS = enum.auto()  # write tests for a unit before it is implemented
+    PLAN = enum.auto()  # draft a spec (`filler plan`), for no unit
+
+
+def replies_key(purpose: Purpose, unit_id: str = "") -> str:
+    """The key of a call's replies in a replies file, the format `--record` writes and `replay`
+    reads: the unit id for a fill, `<unit id>#tests` for its designed tests, `plan` for a plan."""
+    match purpose:
+        case Purpose.FILL:
+            return unit_id
+        case Purpose.DESIGN_TESTS:
+            return f"{unit_id}#tests"
+        case Purpose.PLAN:
+            return "plan"
+
+
 @dataclass(frozen=True)
 class Request:
-    """One model call. `unit_id` keys replay files (`<unit id>` or `<unit id>#tests`)."""
+    """One model call, for `unit_id` ("" for a plan), made for `purpose`."""
 
     messages: tuple[Message, ...]
-    unit_id: str
+    unit_id: str = ""
+    purpose: Purpose = Purpose.FILL
     temperature: float = 0.0
     max_tokens: int = 1024
     seed: int | None = None
+
+    @property
+    def replies_key(self) -> str:
+        return replies_key(self.purpose, self.unit_id)
 
 
 @dataclass(frozen=True)
@@ -94,12 +133,34 @@ class Provider(ABC):
     default_model: ClassVar[str] = ""
     # Environment variables that hold this provider's key, first match wins; empty: no key needed.
     key_env: ClassVar[tuple[str, ...]] = ()
+    # The variable the provider's SDK reads its server's URL from (OPENAI_BASE_URL, ...); filler
+    # reads it after FILLER_BASE_URL. Empty: the provider has no server to point elsewhere.
+    base_url_env: ClassVar[str] = ""
+    # False for a provider that answers without a network call (replay): it needs no rate
+    # limits or retries, and a limiter could reorder a unit's calls, whose replies come in order.
+    calls_network: ClassVar[bool] = True
     # How much context the prompts give (see filler.prompts): "compact" for very small models.
     # A class attribute on providers; wrappers copy their inner provider's, like `name`.
     prompt_style: Literal["full", "compact"] = "full"
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
+
+    @classmethod
+    def key_in(cls, environ: Mapping[str, str]) -> str:
+        """This provider's key: the first of `key_env` set in `environ`, or ""."""
+        return next((environ[n].strip() for n in cls.key_env if environ.get(n, "").strip()), "")
+
+    @classmethod
+    def needs_key(cls, base_url: str) -> bool:
+        """Whether a run against `base_url` ("": the provider's default) needs a key."""
+        return bool(cls.key_env)
+
+    @classmethod
+    def works_here(cls, environ: Mapping[str, str]) -> bool:
+        """Whether the provider can work with what `environ` holds; when no provider is named,
+        the first that can, in registry order, is chosen. By default: its key is set."""
+        return bool(cls.key_in(environ))
 
     @property
     def model(self) -> str:

@@ -2,7 +2,8 @@
 
 google-genai does not retry unless asked; it is also given `attempts=1` so that no code path
 of its own (it has an implicit reconnect on some transports) retries behind our back, and our
-own httpx client, so the transport's errors are known here.
+own httpx client, so the transport's errors are known here. google-genai takes about half a
+second to import: it is imported when the provider is opened, not when the class is read.
 """
 
 from __future__ import annotations
@@ -10,13 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import httpx
-from google import genai
-from google.genai import errors as genai_errors
-from google.genai import types
 
 from filler.errors import (
     AuthFailed,
@@ -30,6 +28,10 @@ from filler.errors import (
 )
 from filler.providers.base import Provider, ProviderSettings, Reply, Request, Usage
 from filler.providers.ratelimit import parse_duration
+
+if TYPE_CHECKING:
+    from google.genai import errors as genai_errors
+    from google.genai import types
 
 __all__ = ["GeminiProvider"]
 
@@ -45,10 +47,14 @@ class GeminiProvider(Provider):
     name = "gemini"
     default_model = "gemini-3.5-flash"
     key_env = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    base_url_env = "GOOGLE_GEMINI_BASE_URL"
     default_base_url: ClassVar[str] = "https://generativelanguage.googleapis.com"
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
+        from google import genai
+        from google.genai import types
+
         self._http = httpx.AsyncClient()
         self._client = genai.Client(
             api_key=settings.api_key,
@@ -66,6 +72,9 @@ class GeminiProvider(Provider):
         return self.settings.base_url or self.default_base_url
 
     async def complete(self, request: Request) -> Reply:
+        from google.genai import errors as genai_errors
+        from google.genai import types
+
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")
         contents = [
             types.Content(
@@ -104,6 +113,8 @@ class GeminiProvider(Provider):
         await self._http.aclose()
 
     def _translate(self, exc: Exception) -> ProviderError:
+        from google.genai import errors as genai_errors
+
         if isinstance(exc, genai_errors.APIError):
             return self._from_status(exc)
         if isinstance(exc, httpx.TimeoutException):
@@ -112,8 +123,8 @@ class GeminiProvider(Provider):
             )
         if isinstance(exc, httpx.ConnectError):
             return ProviderUnavailable(
-                f"cannot connect to {self.base_url}; point filler elsewhere with --base-url or "
-                "FILLER_BASE_URL",
+                f"cannot connect to {self.base_url}; point filler elsewhere with --base-url, "
+                f"FILLER_BASE_URL or {self.base_url_env}",
                 provider=self.name,
             )
         if isinstance(exc, httpx.HTTPError):

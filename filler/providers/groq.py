@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import groq
-import httpx
-
-from filler.providers._openai_compat import ChatCompletionsProvider, Completion, SdkErrors
+from filler.providers._openai_compat import ChatCompletionsProvider, Completion, Sdk
 
 __all__ = ["GroqProvider"]
 
@@ -22,16 +19,16 @@ class GroqProvider(ChatCompletionsProvider):
     name = "groq"
     default_model = "openai/gpt-oss-120b"
     key_env = ("GROQ_API_KEY",)
+    base_url_env = "GROQ_BASE_URL"
     # The SDK appends /openai/v1/... itself: the base URL is the host root.
     default_base_url: ClassVar[str] = "https://api.groq.com"
-    client_class = groq.AsyncGroq
-    http_client_class = groq.DefaultAsyncHttpxClient
-    sdk_errors = SdkErrors(
-        status=groq.APIStatusError,
-        timeout=groq.APITimeoutError,
-        connection=groq.APIConnectionError,
-        connect=httpx.ConnectError,
-    )
+
+    @staticmethod
+    def _load_sdk() -> Sdk:
+        import groq
+        import httpx
+
+        return Sdk.of(groq, groq.AsyncGroq, connect=httpx.ConnectError)
 
     async def _parse(self, raw: Any) -> Completion:
         completion: Completion = await raw.parse()  # groq's raw response parses asynchronously

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -178,6 +179,11 @@ class LocalProvider(Provider):
         self.server: LlamaServer | None = None
         self._client: OpenAIProvider | None = None
         self._starting = asyncio.Lock()
+
+    @classmethod
+    def works_here(cls, environ: Mapping[str, str]) -> bool:
+        # The last resort: when the model is not installed, its first call says how to install it.
+        return True
 
     @property
     def model(self) -> str:

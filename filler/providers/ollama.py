@@ -1,17 +1,18 @@
 """A local or remote Ollama server through the ollama client.
 
 The client has no timeout of its own (one is passed) and no retries; an unreachable server
-raises the built-in `ConnectionError`.
+raises the built-in `ConnectionError`. The client is imported when the provider is opened:
+choosing a provider reads this class, and that should not cost the client's ~0.2 s import.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import ClassVar
 from urllib.parse import urlsplit
 
 import httpx
-import ollama
 
 from filler.errors import (
     BadRequest,
@@ -26,6 +27,8 @@ from filler.providers.base import Provider, ProviderSettings, Reply, Request, Us
 __all__ = ["OllamaProvider", "ollama_url"]
 
 _DEFAULT_PORT = 11434
+# How long an Ollama has to answer when filler looks for one (no provider named).
+_PROBE_TIMEOUT_S = 0.3
 
 
 def ollama_url(host: str) -> str:
@@ -47,11 +50,25 @@ class OllamaProvider(Provider):
 
     name = "ollama"
     default_model = "qwen2.5-coder:1.5b"
+    base_url_env = "OLLAMA_HOST"
     default_base_url: ClassVar[str] = f"http://127.0.0.1:{_DEFAULT_PORT}"
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
+        import ollama
+
         self._client = ollama.AsyncClient(host=self.base_url, timeout=settings.timeout_s)
+
+    @classmethod
+    def works_here(cls, environ: Mapping[str, str]) -> bool:
+        """An Ollama answers `GET /api/tags` at OLLAMA_HOST (else the default) within 0.3 s."""
+        host = environ.get(cls.base_url_env, "").strip()
+        url = ollama_url(host) if host else cls.default_base_url
+        try:
+            response = httpx.get(f"{url}/api/tags", timeout=_PROBE_TIMEOUT_S)
+            return response.status_code == 200 and "models" in response.json()
+        except (httpx.HTTPError, ValueError):
+            return False
 
     @property
     def base_url(self) -> str:
@@ -60,6 +77,8 @@ class OllamaProvider(Provider):
         )
 
     async def complete(self, request: Request) -> Reply:
+        import ollama
+
         options: dict[str, float | int] = {
             "temperature": request.temperature,
             "num_predict": request.max_tokens,
@@ -88,6 +107,8 @@ class OllamaProvider(Provider):
         await self._client.close()  # type: ignore[no-untyped-call]  # ollama leaves it unannotated
 
     def _translate(self, exc: Exception) -> ProviderError:
+        import ollama
+
         if isinstance(exc, ollama.ResponseError):
             status, detail = exc.status_code, " ".join(str(exc.error).split())
             if status == 404:

@@ -5,11 +5,9 @@ LM Studio, OpenRouter. The base URL includes `/v1`.
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
-import httpx2
-import openai
-
-from filler.providers._openai_compat import ChatCompletionsProvider, Completion, SdkErrors
+from filler.providers._openai_compat import ChatCompletionsProvider, Completion, Sdk
 
 __all__ = ["OpenAIProvider"]
 
@@ -20,18 +18,23 @@ class OpenAIProvider(ChatCompletionsProvider):
     name = "openai"
     default_model = "gpt-4o-mini"
     key_env = ("OPENAI_API_KEY",)
+    base_url_env = "OPENAI_BASE_URL"
     default_base_url: ClassVar[str] = "https://api.openai.com/v1"
-    base_url_hint: ClassVar[str] = "--base-url, FILLER_BASE_URL or OPENAI_BASE_URL"
-    client_class = openai.AsyncOpenAI
-    http_client_class = openai.DefaultAsyncHttpxClient
     # Local servers ignore the key, but the SDK refuses to start without one.
     key_when_unset = "not-needed"
-    sdk_errors = SdkErrors(
-        status=openai.APIStatusError,
-        timeout=openai.APITimeoutError,
-        connection=openai.APIConnectionError,
-        connect=httpx2.ConnectError,
-    )
+
+    @classmethod
+    def needs_key(cls, base_url: str) -> bool:
+        # An OpenAI-compatible server of one's own (vLLM, llama.cpp, LM Studio) needs no key.
+        own_server = urlsplit(base_url).hostname != urlsplit(cls.default_base_url).hostname
+        return not (base_url and own_server)
+
+    @staticmethod
+    def _load_sdk() -> Sdk:
+        import httpx2
+        import openai
+
+        return Sdk.of(openai, openai.AsyncOpenAI, connect=httpx2.ConnectError)
 
     async def _parse(self, raw: Any) -> Completion:
         completion: Completion = raw.parse()  # openai's raw response parses synchronously

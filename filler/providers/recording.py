@@ -1,31 +1,30 @@
 """`--record FILE`: save every raw reply so that a fill can be replayed byte for byte.
 
 The file has the replies-file shape the `replay` provider reads. It is rewritten atomically
-(temp file + `os.replace`) after every call, so a crash keeps what was recorded. A call's place
-in its unit's list is taken when the call starts, as `replay` hands replies out in call order,
-even when several calls of one unit (samples) finish out of order.
+(`filler.writer.atomic_write`) after every call, so a crash keeps what was recorded. A call's
+place in its key's list is taken when the call starts, as `replay` hands replies out in call
+order, even when several calls of one unit (samples) finish out of order.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from filler.providers.base import Provider, Reply, Request
+from filler.writer import atomic_write
 
 __all__ = ["Recording"]
 
 
 class _Slot:
-    """One call's place in its unit's list; `text` is None until the reply is in."""
+    """One call's place in its key's list; `text` is None until the reply is in."""
 
     text: str | None = None
 
 
 class Recording(Provider):
-    """Forwards every call to `inner` and records its reply under the request's unit id."""
+    """Forwards every call to `inner` and records its reply under the request's replies key."""
 
     def __init__(self, inner: Provider, path: Path) -> None:
         super().__init__(inner.settings)
@@ -41,7 +40,7 @@ class Recording(Provider):
 
     async def complete(self, request: Request) -> Reply:
         slot = _Slot()
-        slots = self._slots.setdefault(request.unit_id, [])
+        slots = self._slots.setdefault(request.replies_key, [])
         slots.append(slot)
         try:
             reply = await self.inner.complete(request)
@@ -59,16 +58,8 @@ class Recording(Provider):
 
     def _save(self) -> None:
         recorded = {
-            unit: [slot.text for slot in slots if slot.text is not None]
-            for unit, slots in self._slots.items()
+            key: [slot.text for slot in slots if slot.text is not None]
+            for key, slots in self._slots.items()
         }
-        text = json.dumps({unit: texts for unit, texts in recorded.items() if texts}, indent=2)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as stream:
-                stream.write(text + "\n")
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        text = json.dumps({key: texts for key, texts in recorded.items() if texts}, indent=2)
+        atomic_write(self.path, text + "\n")

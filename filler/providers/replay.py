@@ -1,9 +1,10 @@
 """Replies from a JSON file instead of a model: reproducible fills, and the test double.
 
-The replies file maps unit ids to the raw replies of that unit's calls, in order (DESIGN.md,
-"Unit ids, replies files"): `{"textkit.tokenize:word_tokens": ["<reply>", ...], ...}`. Each
-call for a unit takes the next reply of its key; when none is left, the call fails with
-`NoReply` naming the unit, so an empty file proves that a run made no calls.
+The replies file maps each call's key (`filler.providers.base.replies_key`: the unit id, or
+`<unit id>#tests` for its designed tests, or `plan`) to the raw replies of those calls, in
+order: `{"textkit.tokenize:word_tokens": ["<reply>", ...], ...}`. Each call takes the next
+reply of its key; when none is left, the call fails with `NoReply` naming the key, so an
+empty file proves that a run made no calls.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ def load_replies(path: Path) -> dict[str, list[str]]:
 
 
 class ReplayProvider(Provider):
-    """Answers each unit with the next reply recorded for it."""
+    """Answers each call with the next reply recorded under its key."""
 
     name = "replay"
     default_model = "replay"
+    calls_network = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
@@ -50,10 +52,10 @@ class ReplayProvider(Provider):
         self._left = {unit: deque(texts) for unit, texts in replies.items()}
 
     async def complete(self, request: Request) -> Reply:
-        left = self._left.get(request.unit_id)
+        left = self._left.get(request.replies_key)
         if not left:
             raise NoReply(
-                f"no reply left for {request.unit_id} in {self.settings.replies_path}",
+                f"no reply left for {request.replies_key} in {self.settings.replies_path}",
                 provider=self.name,
             )
         text = left.popleft()

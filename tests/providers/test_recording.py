@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from filler.errors import AuthFailed
-from filler.providers.base import Message, Provider, ProviderSettings, Request
+from filler.providers.base import Message, Provider, ProviderSettings, Purpose, Request
 from filler.providers.openai import OpenAIProvider
 from filler.providers.recording import Recording
 from filler.providers.replay import ReplayProvider
@@ -23,8 +23,8 @@ RAW = [
 ]
 
 
-def request(unit: str) -> Request:
-    return Request((Message("user", f"implement {unit}"),), unit)
+def request(unit: str, purpose: Purpose = Purpose.FILL) -> Request:
+    return Request((Message("user", f"implement {unit}"),), unit, purpose)
 
 
 def recording(server: LoopbackServer, path: Path) -> Recording:
@@ -54,6 +54,30 @@ def test_replaying_a_recording_gives_back_every_byte(tmp_path: Path) -> None:
     }
     replayed = asyncio.run(ask_all(ReplayProvider(ProviderSettings(replies_path=str(path))), units))
     assert replayed == RAW
+
+
+def test_designed_tests_and_plans_are_recorded_under_their_own_keys(tmp_path: Path) -> None:
+    path = tmp_path / "replies.json"
+    calls = [
+        request("pkg.a:f", Purpose.DESIGN_TESTS),
+        request("pkg.a:f"),
+        request("", Purpose.PLAN),
+    ]
+
+    async def ask_each(provider: Provider) -> list[str]:
+        async with provider:
+            return [(await provider.complete(call)).text for call in calls]
+
+    with LoopbackServer(OPENAI) as server:
+        server.push(OPENAI.ok("def test_f(): ..."), OPENAI.ok("def f(): ..."), OPENAI.ok("spec"))
+        recorded = asyncio.run(ask_each(recording(server, path)))
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "pkg.a:f#tests": ["def test_f(): ..."],
+        "pkg.a:f": ["def f(): ..."],
+        "plan": ["spec"],
+    }
+    replay = ReplayProvider(ProviderSettings(replies_path=str(path)))
+    assert asyncio.run(ask_each(replay)) == recorded
 
 
 def test_the_file_is_written_after_each_call_and_no_temp_file_is_left(tmp_path: Path) -> None:

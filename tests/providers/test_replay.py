@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from filler.errors import ConfigError, NoReply
-from filler.providers.base import Message, ProviderSettings, Reply, Request
+from filler.providers.base import Message, ProviderSettings, Purpose, Reply, Request, replies_key
 from filler.providers.replay import ReplayProvider
 
 
@@ -17,8 +17,10 @@ def replay(path: Path) -> ReplayProvider:
     return ReplayProvider(ProviderSettings(replies_path=str(path)))
 
 
-def ask(provider: ReplayProvider, unit: str, prompt: str = "fill it in") -> Reply:
-    return asyncio.run(provider.complete(Request((Message("user", prompt),), unit)))
+def ask(
+    provider: ReplayProvider, unit: str, prompt: str = "fill it in", purpose: Purpose = Purpose.FILL
+) -> Reply:
+    return asyncio.run(provider.complete(Request((Message("user", prompt),), unit, purpose)))
 
 
 def write(tmp_path: Path, replies: object) -> Path:
@@ -27,13 +29,29 @@ def write(tmp_path: Path, replies: object) -> Path:
     return path
 
 
+def test_the_keys_of_a_replies_file() -> None:
+    """A file format that recordings already use: it does not change."""
+    assert replies_key(Purpose.FILL, "pkg.a:f") == "pkg.a:f"
+    assert replies_key(Purpose.DESIGN_TESTS, "pkg.a:f") == "pkg.a:f#tests"
+    assert replies_key(Purpose.PLAN) == "plan"
+    assert Request((), "pkg.a:f", Purpose.DESIGN_TESTS).replies_key == "pkg.a:f#tests"
+
+
 def test_each_unit_gets_its_replies_in_order(tmp_path: Path) -> None:
     provider = replay(
         write(tmp_path, {"pkg.a:f": ["first", "second"], "pkg.a:f#tests": ["def test_f(): ..."]})
     )
     assert ask(provider, "pkg.a:f").text == "first"
-    assert ask(provider, "pkg.a:f#tests").text == "def test_f(): ..."
+    assert ask(provider, "pkg.a:f", purpose=Purpose.DESIGN_TESTS).text == "def test_f(): ..."
     assert ask(provider, "pkg.a:f").text == "second"
+
+
+def test_plan_calls_take_the_plan_replies(tmp_path: Path) -> None:
+    provider = replay(write(tmp_path, {"plan": ["round 1", "round 2"]}))
+    assert [ask(provider, "", purpose=Purpose.PLAN).text for _ in range(2)] == [
+        "round 1",
+        "round 2",
+    ]
 
 
 def test_reply_is_the_raw_text_with_a_whitespace_token_count(tmp_path: Path) -> None:
