@@ -1,7 +1,12 @@
 """The operations behind the CLI, as plain functions: `new`, `fill`, `status`, `update`, `plan`.
 
-Each takes paths and settings and returns data; none prints. The CLI (`filler.cli`) turns their
-results into tables and their exceptions into exit codes.
+This is the one orchestrator: it loads settings, opens the provider and runs the event loop,
+and composes the pure steps of `filler.plan`, `filler.update` and `filler.fill.pipeline`. Each
+function takes paths and settings and returns data; none prints. The CLI (`filler.cli`) turns
+their results into tables and their exceptions into exit codes.
+
+Copier, libcst and the provider SDKs are imported by the function that uses them, so that
+`filler --help` and `filler status` start at once.
 """
 
 from __future__ import annotations
@@ -14,24 +19,33 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filler.config import Settings, load_settings
-from filler.errors import ProjectError
-from filler.fill.pipeline import FillOptions, Progress, fill_project, project_units
+from filler.config import Overrides, load_settings
+from filler.errors import ProjectError, UserError
 from filler.git import FILLER_IDENTITY, git, run_git
-from filler.lockfile import read_lock, unit_status
-from filler.plan import PlanResult, Reviewer
-from filler.plan import plan as draft_spec
+from filler.lockfile import State, UnitStatus, read_lock, unit_status
 from filler.project import Project, load_project
-from filler.providers import open_provider
-from filler.readme import sync_project_readme
-from filler.render import render_new
-from filler.report import RunRecord, UnitRecord
-from filler.source.formatting import format_or_keep
 
 if TYPE_CHECKING:
+    from filler.fill.pipeline import Progress
+    from filler.plan import Draft, NoDraft, PlanFlow, PlanResult, Reviewer
+    from filler.providers.base import Provider
+    from filler.report import RunRecord, UnitRecord
     from filler.update import UpdateResult
 
-__all__ = ["StatusRow", "fill", "new", "plan", "status", "update"]
+__all__ = ["FillFlags", "StatusRow", "fill", "new", "plan", "status", "update"]
+
+
+@dataclass(frozen=True)
+class FillFlags(Overrides):
+    """What to fill and how, on top of the settings; None or empty: not given."""
+
+    only: tuple[str, ...] = ()  # unit id globs
+    force: tuple[str, ...] = ()  # unit id globs filled whatever their state
+    retry: bool = False
+    dry_run: bool = False
+    design_tests: bool | None = None
+    keep_designed_tests: bool = False
+    report: Path | None = None
 
 
 class _Silent:
@@ -45,39 +59,15 @@ class _Silent:
         return None
 
 
-def _options(settings: Settings, flags: Mapping[str, object]) -> FillOptions:
-    report = flags.get("report")
-    return FillOptions(
-        only=_globs(flags.get("only")),
-        force=_globs(flags.get("force")),
-        dry_run=bool(flags.get("dry_run")),
-        max_rounds=settings.max_rounds,
-        samples=settings.samples,
-        jobs=settings.jobs,
-        temperature=settings.temperature,
-        max_tokens=settings.max_tokens,
-        test_timeout=settings.test_timeout,
-        design_tests=_optional_bool(flags.get("design_tests")),
-        keep_designed_tests=bool(flags.get("keep_designed_tests")),
-        retry=bool(flags.get("retry")),
-        report_path=Path(str(report)) if report else None,
-    )
-
-
-def _optional_bool(value: object) -> bool | None:
-    return None if value is None else bool(value)
-
-
-def _globs(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
+def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
 
 
 def _formatter(project: Project) -> partial[str]:
     """Candidates are formatted like the rest of the project (ruff, the project's line length)."""
-    line_length = _ruff_line_length(project.root)
-    return partial(format_or_keep, line_length=line_length)
+    from filler.source.formatting import format_or_keep
+
+    return partial(format_or_keep, line_length=_ruff_line_length(project.root))
 
 
 def _ruff_line_length(root: Path) -> int:
@@ -93,14 +83,33 @@ def _ruff_line_length(root: Path) -> int:
 
 def fill(
     path: Path,
-    flags: Mapping[str, object],
+    flags: FillFlags | None = None,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> RunRecord:
-    """Fill the project at or above `path`; `flags` are the CLI's fill options (None: not given)."""
+    """Fill the project at or above `path`; `flags` are the CLI's fill options."""
+    from filler.fill.pipeline import FillOptions, fill_project
+    from filler.providers import open_provider
+    from filler.readme import sync_project_readme
+
+    flags = flags or FillFlags()
     project = load_project(path)
-    settings = load_settings(project.root, flags, os.environ if environ is None else environ)
-    options = _options(settings, flags)
+    settings = load_settings(project.root, flags, _environ(environ))
+    options = FillOptions(
+        only=flags.only,
+        force=flags.force,
+        dry_run=flags.dry_run,
+        max_rounds=settings.max_rounds,
+        samples=settings.samples,
+        jobs=settings.jobs,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        test_timeout=settings.test_timeout,
+        design_tests=flags.design_tests,
+        keep_designed_tests=flags.keep_designed_tests,
+        retry=flags.retry,
+        report_path=flags.report,
+    )
 
     async def run() -> RunRecord:
         async with open_provider(settings) as provider:
@@ -119,22 +128,78 @@ def plan(
     features: Sequence[str],
     output: Path,
     *,
-    force: bool,
-    flags: Mapping[str, object],
+    force: bool = False,
+    flags: Overrides | None = None,
     reviewer: Reviewer | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> PlanResult:
-    """Draft a spec for `idea` and write it to `output` (see `filler.plan.plan`)."""
-    settings = load_settings(None, flags, os.environ if environ is None else environ)
-    return draft_spec(
-        idea,
-        features,
-        output,
-        force=force,
-        settings=settings,
-        max_rounds=settings.max_rounds,
-        reviewer=reviewer,
+    """Draft a spec for `idea` with the model the settings choose and write it to `output`.
+
+    Raises `UserError` for an empty or refused idea or an existing `output` without `force`
+    (all before any model call) and when the model refuses; `PlanFailed` when no draft passes
+    within the settings' `max_rounds`. Nothing is written unless a draft passes and `reviewer`
+    (if any) accepts it.
+    """
+    from filler.plan import (
+        Accept,
+        NoDraft,
+        PlanResult,
+        Quit,
+        Regenerate,
+        draft_flow,
+        no_draft_error,
+        plan_messages,
+        regenerate_temperature,
     )
+    from filler.prompts import Prompts
+    from filler.providers import open_provider
+    from filler.spec.yaml_writer import commented_yaml
+    from filler.writer import atomic_write
+
+    settings = load_settings(None, flags or Overrides(), _environ(environ))
+    prompts = Prompts()
+    first = plan_messages(idea, features, prompts)
+    if output.exists() and not force:
+        raise UserError(f"{output} already exists; pass --force to overwrite it")
+
+    async def run() -> PlanResult:
+        temperature = settings.temperature
+        calls = 0
+        async with open_provider(settings) as provider:
+            while True:
+                flow = draft_flow(first, prompts.plan_repair, settings.max_rounds)
+                outcome = await _drive_plan(provider, flow, temperature, settings.max_tokens)
+                calls += outcome.rounds
+                if isinstance(outcome, NoDraft):
+                    raise no_draft_error(outcome, output)
+                model = f"{provider.name}/{outcome.model}"
+                text = commented_yaml(outcome.spec, idea=idea, model=model, path=str(output))
+                decision = Accept(text, outcome.spec) if reviewer is None else reviewer(text)
+                if isinstance(decision, Regenerate):
+                    temperature = regenerate_temperature(temperature)
+                    continue
+                if isinstance(decision, Quit):
+                    return PlanResult(output, None, calls, provider.name, outcome.model)
+                atomic_write(output, decision.text)
+                return PlanResult(output, decision.spec, calls, provider.name, outcome.model)
+
+    return asyncio.run(run())
+
+
+async def _drive_plan(
+    provider: Provider, flow: PlanFlow, temperature: float, max_tokens: int
+) -> Draft | NoDraft:
+    """Send what the plan flow asks for to the provider until it has an outcome."""
+    from filler.plan import plan_request
+
+    messages = next(flow)
+    try:
+        while True:
+            reply = await provider.complete(plan_request(messages, temperature, max_tokens))
+            messages = flow.send(reply)
+    except StopIteration as done:
+        outcome: Draft | NoDraft = done.value
+        return outcome
 
 
 def new(
@@ -149,6 +214,8 @@ def new(
     The commit is what `filler update` later diffs against; the fill that follows is left
     uncommitted for review.
     """
+    from filler.render import render_new
+
     root = render_new(spec, dest, template=template, vcs_ref=vcs_ref)
     _git_init_and_commit(root, f"Render {spec.name} with copier-filler")
     return load_project(root)
@@ -169,21 +236,27 @@ def update(
     *,
     data_file: Path | None = None,
     vcs_ref: str | None = None,
-    flags: Mapping[str, object] | None = None,
+    flags: FillFlags | None = None,
     progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> UpdateResult:
-    """`filler update`: see `filler.update.update` (imported here, as it fills through `fill`)."""
-    from filler.update import update as update_project
+    """Update the project at or above `path` to a new spec and/or template version, then fill.
 
-    return update_project(
-        path, data_file=data_file, vcs_ref=vcs_ref, flags=flags, progress=progress
-    )
+    `data_file` is the edited spec; `vcs_ref` the template version (tag, branch or commit).
+    See `filler.update` for how every filled body is kept.
+    """
+    from filler.update import carry_over, update_result
+
+    project = load_project(path)
+    carried = carry_over(project, data_file, vcs_ref)
+    run = fill(project.root, flags, progress, environ)
+    return update_result(load_project(project.root), carried, run)
 
 
 @dataclass(frozen=True)
 class StatusRow:
     unit: str
-    state: str  # stub | filled | stale | edited | manual
+    state: State
     file: str
     model: str = ""
     tests_passed: int = 0
@@ -195,10 +268,13 @@ class StatusRow:
 
     @property
     def label(self) -> str:
-        return "edited, stale" if self.state == "edited" and self.spec_changed else self.state
+        return UnitStatus(self.state, self.spec_changed).label
 
 
 def status(path: Path) -> list[StatusRow]:
+    """Every unit of the project at or above `path` and where it stands against the lock."""
+    from filler.fill.pipeline import project_units
+
     project = load_project(path)
     lock = read_lock(project.lock_path)
     rows = []
@@ -208,7 +284,7 @@ def status(path: Path) -> list[StatusRow]:
         rows.append(
             StatusRow(
                 unit=unit.id,
-                state=str(state.state),
+                state=state.state,
                 file=module.path.as_posix(),
                 model=entry.model if entry else "",
                 tests_passed=entry.tests_passed if entry else 0,

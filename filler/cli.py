@@ -15,19 +15,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.syntax import Syntax
 from rich.table import Table
 
 from filler import __version__, api
+from filler.config import Overrides
 from filler.errors import FillerError, UserError
 from filler.fill.workers import settle
-from filler.plan import review
-from filler.report import RunRecord, UnitRecord
+
+if TYPE_CHECKING:
+    from filler.report import RunRecord, UnitRecord
 
 __all__ = ["app", "main"]
 
@@ -82,7 +82,11 @@ _FILL_OPTIONS: list[_Decorator] = [
     click.option(
         "--keep-designed-tests", is_flag=True, help="Write designed tests into tests/designed/."
     ),
-    click.option("--report", type=click.Path(dir_okay=False), help="Write the run record JSON."),
+    click.option(
+        "--report",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the run record JSON.",
+    ),
 ]
 
 
@@ -115,6 +119,14 @@ class _BarProgress:
     """A rich progress bar, on a terminal."""
 
     def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._bar = Progress(
             TextColumn("filling"),
             BarColumn(),
@@ -167,17 +179,13 @@ def _summary(record: RunRecord) -> int:
     return 1 if record.stubs else 0
 
 
-def _flags(values: dict[str, Any]) -> dict[str, object]:
-    return {k: v for k, v in values.items() if v not in (None, ())}
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="filler")
 def app() -> None:
     """Render a typed, tested package skeleton from a spec, and fill every stub with an LLM."""
 
 
-@app.command()
+@app.command("new")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
@@ -186,27 +194,27 @@ def app() -> None:
 @click.option("--vcs-ref", help="Template git ref (tag, branch or commit) to render.")
 @click.option("--no-fill", is_flag=True, help="Render only; fill later with `filler fill`.")
 @fill_options
-def new(spec: Path, dest: Path, template: str | None, vcs_ref: str | None, no_fill: bool,
-        **flags: Any) -> None:  # fmt: skip
+def new_command(spec: Path, dest: Path, template: str | None, vcs_ref: str | None,
+                no_fill: bool, **flags: Any) -> None:  # fmt: skip
     """Render SPEC into DEST with Copier, commit the render, then fill it."""
     project = api.new(spec, dest, template=template, vcs_ref=vcs_ref)
     err.print(f"rendered {spec} into {project.root}")
     if not no_fill:
-        sys.exit(_summary(api.fill(project.root, _flags(flags), _progress())))
+        sys.exit(_summary(api.fill(project.root, api.FillFlags(**flags), _progress())))
 
 
-@app.command()
+@app.command("fill")
 @click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
 @fill_options
-def fill(path: Path, **flags: Any) -> None:
+def fill_command(path: Path, **flags: Any) -> None:
     """Implement every stub (and re-fill stale units) of the project at PATH."""
-    sys.exit(_summary(api.fill(path, _flags(flags), _progress())))
+    sys.exit(_summary(api.fill(path, api.FillFlags(**flags), _progress())))
 
 
-@app.command()
+@app.command("status")
 @click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
-def status(path: Path, as_json: bool) -> None:
+def status_command(path: Path, as_json: bool) -> None:
     """Show every unit: stub, filled, stale, edited or manual."""
     rows = api.status(path)
     if as_json:
@@ -229,7 +237,7 @@ def status(path: Path, as_json: bool) -> None:
     )
 
 
-@app.command()
+@app.command("update")
 @click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--data-file",
@@ -238,10 +246,14 @@ def status(path: Path, as_json: bool) -> None:
 )
 @click.option("--vcs-ref", help="Template version to move to (default: the latest tag).")
 @fill_options
-def update(path: Path, data_file: Path | None, vcs_ref: str | None, **flags: Any) -> None:
+def update_command(path: Path, data_file: Path | None, vcs_ref: str | None, **flags: Any) -> None:
     """Take a spec edit or a new template version; keep every filled body; re-fill what changed."""
     result = api.update(
-        path, data_file=data_file, vcs_ref=vcs_ref, flags=_flags(flags), progress=_progress()
+        path,
+        data_file=data_file,
+        vcs_ref=vcs_ref,
+        flags=api.FillFlags(**flags),
+        progress=_progress(),
     )
     for label, items in (
         ("added", result.added),
@@ -261,16 +273,20 @@ def update(path: Path, data_file: Path | None, vcs_ref: str | None, **flags: Any
     sys.exit(_summary(result.run))
 
 
-@app.command()
+@app.command("plan")
 @click.argument("idea")
 @click.option("--feature", "features", multiple=True, metavar="TEXT", help="A feature to have.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("--interactive", is_flag=True, help="Review the draft: accept, edit, regenerate.")
 @provider_options
-def plan(idea: str, features: tuple[str, ...], output: Path, force: bool, interactive: bool,
-         **flags: Any) -> None:  # fmt: skip
+def plan_command(idea: str, features: tuple[str, ...], output: Path, force: bool,
+                 interactive: bool, **flags: Any) -> None:  # fmt: skip
     """Draft a spec for IDEA with a model, check it, and write it to OUTPUT for review."""
+    from rich.syntax import Syntax
+
+    from filler.plan import review
+
     reviewer = partial(
         review,
         show_draft=lambda text: out.print(Syntax(text, "yaml", word_wrap=True)),
@@ -284,7 +300,7 @@ def plan(idea: str, features: tuple[str, ...], output: Path, force: bool, intera
         edit=lambda text: click.edit(text, extension=".yml"),
     )
     result = api.plan(
-        idea, features, output, force=force, flags=_flags(flags),
+        idea, features, output, force=force, flags=Overrides(**flags),
         reviewer=reviewer if interactive else None,
     )  # fmt: skip
     if result.spec is None:

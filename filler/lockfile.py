@@ -22,16 +22,19 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filler.errors import ProjectError
-from filler.source.units import Unit
 from filler.writer import atomic_write
+
+if TYPE_CHECKING:
+    from filler.source.units import Unit
 
 __all__ = [
     "LOCK_VERSION",
     "Lock",
     "LockEntry",
+    "LockOutcome",
     "State",
     "UnitStatus",
     "read_lock",
@@ -50,6 +53,15 @@ class State(StrEnum):
     MANUAL = "manual"
 
 
+class LockOutcome(StrEnum):
+    """What the last fill that tried a unit did; written to the lock as its value."""
+
+    FILLED = "filled"
+    # The model tried and no candidate passed; the unit is not tried again with the same
+    # provider and model until its spec changes (or `--retry`).
+    FAILED = "failed"
+
+
 @dataclass(frozen=True)
 class LockEntry:
     spec_hash: str
@@ -63,14 +75,12 @@ class LockEntry:
     tokens: int
     recorded_at: str
     targets: tuple[str, ...] = ()
-    # "failed": the model tried and no candidate passed; the unit is not tried again with the
-    # same provider and model until its spec changes (or `--retry`). `reason` says why.
-    outcome: str = "filled"
-    reason: str = ""
+    outcome: LockOutcome = LockOutcome.FILLED
+    reason: str = ""  # why it failed
 
     @property
     def failed(self) -> bool:
-        return self.outcome == "failed"
+        return self.outcome is LockOutcome.FAILED
 
     @classmethod
     def from_json(cls, unit_id: str, data: Mapping[str, Any]) -> LockEntry:
@@ -87,7 +97,7 @@ class LockEntry:
                 tokens=int(data.get("tokens", 0)),
                 recorded_at=str(data.get("recorded_at", "")),
                 targets=tuple(data.get("targets", ())),
-                outcome=str(data.get("outcome", "filled")),
+                outcome=LockOutcome(data.get("outcome", LockOutcome.FILLED)),
                 reason=str(data.get("reason", "")),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -126,6 +136,7 @@ class UnitStatus:
 
     @property
     def label(self) -> str:
+        """The state as `filler status` and the run record show it."""
         if self.state is State.EDITED and self.spec_changed:
             return "edited, stale"
         return str(self.state)

@@ -1,10 +1,11 @@
-"""`filler plan`: turn a short idea into a spec that a person reviews before anything is rendered.
+"""`filler plan`'s core: turn a short idea into a spec that a person reviews before anything is
+rendered. Everything here is pure; `filler.api.plan` drives it with the provider and writes the
+file.
 
-The layers, outermost first: `plan` (the refusal check, the output file, the provider, the
-review, the atomic write) -> `_run_flow` (sends what the flow asks for to the provider) ->
+The layers, outermost first: `plan_messages` (the refusal check, the first request) ->
 `draft_flow` (a generator: yields the messages of each round, receives the reply, returns a
-`Draft` or `NoDraft`) -> `draft_from_reply` and `plan_problems` (pure: reply text in, spec
-mapping or problems out).
+`Draft` or `NoDraft`) -> `draft_from_reply` and `plan_problems` (reply text in, spec mapping or
+problems out); `review` lets a person accept, edit, regenerate or quit a draft.
 
 A draft is checked with the same rules the template enforces (`filler.spec.model.spec_errors`), plus
 two that `filler plan` promises on top: every parameter is typed and every function and method
@@ -19,7 +20,6 @@ The replay provider's key for plan calls is `"plan"`: a replies file for `filler
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,15 +28,12 @@ from typing import Any
 
 import yaml
 
-from filler.config import Settings
 from filler.errors import PlanFailed, SpecError, UserError
 from filler.fill.extract import fenced_blocks
 from filler.prompts import Prompts
-from filler.providers import open_provider
-from filler.providers.base import Message, Provider, Reply, Request
-from filler.spec.model import Spec, parse_params, spec_errors
-from filler.spec.yaml_writer import commented_yaml
-from filler.writer import atomic_write
+from filler.providers.base import Message, Purpose, Reply, Request, replies_key
+from filler.spec.model import Spec, spec_errors
+from filler.spec.syntax import parse_params
 
 __all__ = [
     "PLAN_KEY",
@@ -52,13 +49,16 @@ __all__ = [
     "denied_topic",
     "draft_flow",
     "draft_from_reply",
-    "plan",
+    "no_draft_error",
+    "plan_messages",
     "plan_problems",
+    "plan_request",
+    "regenerate_temperature",
     "review",
     "schema_outline",
 ]
 
-PLAN_KEY = "plan"
+PLAN_KEY = replies_key(Purpose.PLAN)
 MIN_EXAMPLES = 2
 # A spec is longer than one function body: room for a few features, whatever --max-tokens says.
 _MAX_TOKENS = 2048
@@ -355,25 +355,13 @@ def _parse_edit(text: str) -> tuple[object, list[str]]:
     return data, plan_problems(data)
 
 
-# --- the edge: provider, review, file ------------------------------------------------------------
+# --- what `filler.api.plan` asks of this module ---------------------------------------------------
 
 
-def plan(
-    idea: str,
-    features: Sequence[str],
-    output: Path,
-    *,
-    force: bool,
-    settings: Settings,
-    max_rounds: int = 3,
-    reviewer: Reviewer | None = None,
-) -> PlanResult:
-    """Draft a spec for `idea` with the model `settings` choose and write it to `output`.
+def plan_messages(idea: str, features: Sequence[str], prompts: Prompts) -> tuple[Message, ...]:
+    """The first request for `idea` and `features`.
 
-    Raises `UserError` for an empty or refused idea or an existing `output` without `force`
-    (all before any model call) and when the model refuses; `PlanFailed` when no draft passes
-    within `max_rounds`. Nothing is written unless a draft passes and `reviewer` (if any)
-    accepts it.
+    Raises `UserError` for an empty idea or one on the deny-list: before any model call.
     """
     features = [text.strip() for text in features if text.strip()]
     if not idea.strip():
@@ -384,52 +372,25 @@ def plan(
             f"filler plan does not draft specs for {topic}; nothing was written. If this is "
             "defensive work (a detector, a scanner), write the spec by hand (see docs/spec.md)"
         )
-    if output.exists() and not force:
-        raise UserError(f"{output} already exists; pass --force to overwrite it")
-    prompts = Prompts()
-    first = prompts.plan(idea, features, schema_outline(Spec.model_json_schema()))
-
-    async def run() -> PlanResult:
-        temperature = settings.temperature
-        max_tokens = max(settings.max_tokens, _MAX_TOKENS)
-        calls = 0
-        async with open_provider(settings) as provider:
-            while True:
-                flow = draft_flow(first, prompts.plan_repair, max_rounds)
-                outcome = await _run_flow(provider, flow, temperature, max_tokens)
-                calls += outcome.rounds
-                if isinstance(outcome, NoDraft):
-                    raise _failure(outcome, output)
-                model = f"{provider.name}/{outcome.model}"
-                text = commented_yaml(outcome.spec, idea=idea, model=model, path=str(output))
-                decision = Accept(text, outcome.spec) if reviewer is None else reviewer(text)
-                if isinstance(decision, Regenerate):
-                    temperature = max(temperature, _REGENERATE_TEMPERATURE)
-                    continue
-                if isinstance(decision, Quit):
-                    return PlanResult(output, None, calls, provider.name, outcome.model)
-                atomic_write(output, decision.text)
-                return PlanResult(output, decision.spec, calls, provider.name, outcome.model)
-
-    return asyncio.run(run())
+    return prompts.plan(idea, features, schema_outline(Spec.model_json_schema()))
 
 
-async def _run_flow(
-    provider: Provider, flow: PlanFlow, temperature: float, max_tokens: int
-) -> Draft | NoDraft:
-    messages = next(flow)
-    try:
-        while True:
-            request = Request(
-                messages, unit_id=PLAN_KEY, temperature=temperature, max_tokens=max_tokens
-            )
-            messages = flow.send(await provider.complete(request))
-    except StopIteration as done:
-        outcome: Draft | NoDraft = done.value
-        return outcome
+def plan_request(messages: tuple[Message, ...], temperature: float, max_tokens: int) -> Request:
+    """One round's request; a spec is longer than a body, so it gets at least `_MAX_TOKENS`."""
+    return Request(
+        messages,
+        purpose=Purpose.PLAN,
+        temperature=temperature,
+        max_tokens=max(max_tokens, _MAX_TOKENS),
+    )
 
 
-def _failure(outcome: NoDraft, output: Path) -> UserError | PlanFailed:
+def regenerate_temperature(temperature: float) -> float:
+    return max(temperature, _REGENERATE_TEMPERATURE)
+
+
+def no_draft_error(outcome: NoDraft, output: Path) -> UserError | PlanFailed:
+    """What to tell the user when no draft passed (or the model refused)."""
     if outcome.refused:
         return UserError(
             f"the model refused to draft this spec ({outcome.problems[0]}); nothing was written"

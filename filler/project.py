@@ -10,16 +10,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from filler.errors import ProjectError
-from filler.gates.judge import AllowedImports
 
-__all__ = ["ANSWERS_FILE", "Module", "Project", "find_project_root", "import_names", "load_project"]
+if TYPE_CHECKING:
+    from filler.gates.judge import AllowedImports
+
+__all__ = [
+    "ANSWERS_FILE",
+    "Module",
+    "ModuleFile",
+    "ModuleKind",
+    "Project",
+    "find_project_root",
+    "import_names",
+    "load_project",
+]
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -36,12 +48,29 @@ _KNOWN_IMPORT_NAMES = {
 }
 
 
+class ModuleKind(StrEnum):
+    FEATURE = "feature"  # src/<package>/<feature>.py: the package's own code
+    DEMO = "demo"  # examples/<feature>_demo.py: a script showing a feature at work
+
+
 @dataclass(frozen=True)
-class Module:
-    """One fillable file: its dotted name, its path relative to the project root, its text."""
+class ModuleFile:
+    """One fillable file: its dotted name, its path relative to the project root, its kind."""
 
     name: str
     path: Path
+    kind: ModuleKind
+
+    @property
+    def feature(self) -> str:
+        """The name of the feature the file holds or demonstrates."""
+        return self.name.rsplit(".", 1)[-1].removesuffix("_demo")
+
+
+@dataclass(frozen=True)
+class Module(ModuleFile):
+    """A fillable file and its text."""
+
     source: str
 
 
@@ -61,31 +90,38 @@ class Project:
     def state_dir(self) -> Path:
         return self.root / ".filler"
 
-    def module_paths(self) -> list[tuple[str, Path]]:
-        """(dotted module, relative path) of every file the filler looks into, sorted."""
-        found: list[tuple[str, Path]] = []
+    def module_files(self) -> list[ModuleFile]:
+        """Every file the filler looks into: the feature modules, then the demos, sorted."""
+        found: list[ModuleFile] = []
         src = Path("src") / self.package
         for path in sorted((self.root / src).glob("*.py")):
             if path.name != "__init__.py":
-                found.append((f"{self.package}.{path.stem}", src / path.name))
+                found.append(
+                    ModuleFile(f"{self.package}.{path.stem}", src / path.name, ModuleKind.FEATURE)
+                )
         for path in sorted((self.root / "examples").glob("*_demo.py")):
-            found.append((f"examples.{path.stem}", Path("examples") / path.name))
+            found.append(
+                ModuleFile(f"examples.{path.stem}", Path("examples") / path.name, ModuleKind.DEMO)
+            )
         return found
 
     def modules(self) -> Iterator[Module]:
-        for name, path in self.module_paths():
-            yield Module(name, path, (self.root / path).read_text(encoding="utf-8"))
+        for file in self.module_files():
+            source = (self.root / file.path).read_text(encoding="utf-8")
+            yield Module(file.name, file.path, file.kind, source)
 
     def allowed_imports(self) -> AllowedImports:
+        # The gates import libcst: `filler status` and `filler --help` do without.
+        from filler.gates.judge import AllowedImports
+
         names: set[str] = set()
         for requirement in self.dependencies:
             names.update(import_names(requirement))
         return AllowedImports(package=self.package, third_party=frozenset(names))
 
-    def feature_description(self, module: str) -> str:
-        stem = module.rsplit(".", 1)[-1].removesuffix("_demo")
+    def feature_description(self, name: str) -> str:
         for feature in self.answers.get("features") or []:
-            if isinstance(feature, Mapping) and feature.get("name") == stem:
+            if isinstance(feature, Mapping) and feature.get("name") == name:
                 return str(feature.get("description", ""))
         return ""
 

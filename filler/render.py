@@ -37,10 +37,10 @@ if sys.platform != "win32":
 __all__ = [
     "bundled_template",
     "bundled_template_repo",
+    "copier_update",
     "render_answers",
     "render_new",
     "template_cache",
-    "update_project",
 ]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -129,7 +129,7 @@ def render_answers(answers: Mapping[str, Any], dest: Path) -> Path:
     return dest
 
 
-def update_project(root: Path, data: Mapping[str, Any] | None, vcs_ref: str | None) -> None:
+def copier_update(root: Path, data: Mapping[str, Any] | None, vcs_ref: str | None) -> None:
     """Run `copier update` on the project at `root`, leaving conflicts inline (`UU` in git).
 
     `data` holds new answers (a spec); `vcs_ref` names the template version. Without a

@@ -6,8 +6,8 @@ import functools
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 import jinja2
 
@@ -15,9 +15,15 @@ from filler.providers.base import Reply
 from filler.providers.prices import cost_usd
 from filler.writer import atomic_write
 
-__all__ = ["CallStats", "RunRecord", "UnitRecord", "write_report"]
+__all__ = ["CallStats", "Outcome", "RunRecord", "UnitRecord", "write_report"]
 
-Outcome = Literal["filled", "stub", "kept", "dry-run"]
+
+class Outcome(StrEnum):
+    """What a fill did to one unit; written to the run record as its value."""
+
+    FILLED = "filled"
+    STUB = "stub"  # left as a stub: `UnitRecord.reason` says why
+    DRY_RUN = "dry-run"  # would have been filled: `UnitRecord.diff` shows how
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class UnitRecord:
     stats: CallStats = field(default_factory=CallStats)
     reason: str = ""  # why the unit stayed a stub
     rejections: tuple[str, ...] = ()  # every refused candidate's reason, in order
+    repairs: tuple[str, ...] = ()  # what extraction repaired in the reply it reports on
     diff: str = ""  # with --dry-run: what would have been written
 
 
@@ -75,11 +82,11 @@ class RunRecord:
 
     @property
     def filled(self) -> list[UnitRecord]:
-        return [u for u in self.units if u.outcome == "filled"]
+        return [u for u in self.units if u.outcome is Outcome.FILLED]
 
     @property
     def stubs(self) -> list[UnitRecord]:
-        return [u for u in self.units if u.outcome == "stub"]
+        return [u for u in self.units if u.outcome is Outcome.STUB]
 
     @property
     def stats(self) -> CallStats:

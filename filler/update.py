@@ -1,4 +1,5 @@
-"""`filler update`: take a spec edit or a new template version without losing a filled body.
+"""`filler update`'s steps: take a spec edit or a new template version without losing a filled
+body. `filler.api.update` runs `carry_over`, then the fill, then `update_result`.
 
 `copier update` alone is not enough on a filled project: a 3-way text merge carries a body under
 a changed signature without a word, conflicts where a spec change touches lines a fill also
@@ -14,34 +15,33 @@ touched (imports, a removed function), and deletes a removed feature's module, f
    changed the file, else a clean `git merge-file`, else the project's version, listed for
    review (with the new render beside it in `.filler/review/`). No conflict markers remain;
 5. move every file the update deleted but the project had changed to `.filler/removed/`;
-6. drop the lock entries of units that are gone or stubs again, and fill through
-   `filler.api.fill`, so the lock rules decide what is re-filled.
+6. drop the lock entries of units that are gone or stubs again, so that the fill that follows
+   (`filler.api.fill`) re-fills what the lock rules say.
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from filler import api
 from filler.errors import ProjectError
-from filler.fill.pipeline import Progress, project_units
+from filler.fill.pipeline import project_units
 from filler.git import git, run_git
 from filler.lockfile import State, read_lock, unit_status, write_lock
 from filler.project import Project, load_project
-from filler.render import render_answers, update_project
+from filler.render import copier_update, render_answers
 from filler.report import RunRecord
 from filler.source.structural import SetAside, structural_merge
 from filler.source.units import Unit
 from filler.spec.model import load_spec
 from filler.writer import atomic_write
 
-__all__ = ["UpdateResult", "update"]
+__all__ = ["CarriedOver", "UpdateResult", "carry_over", "require_clean_tree", "update_result"]
 
 REPLACED_DIR = Path(".filler") / "replaced"
 REMOVED_DIR = Path(".filler") / "removed"
@@ -62,29 +62,28 @@ class UpdateResult:
     run: RunRecord
 
 
-def update(
-    path: Path,
-    *,
-    data_file: Path | None = None,
-    vcs_ref: str | None = None,
-    flags: Mapping[str, object] | None = None,
-    progress: Progress | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> UpdateResult:
-    """Update the project at or above `path` to a new spec and/or template version, then fill.
+@dataclass(frozen=True)
+class CarriedOver:
+    """What `carry_over` did to the project, before the fill that follows it."""
 
-    `data_file` is the edited spec; `vcs_ref` the template version (tag, branch or commit).
-    `flags` are the fill options (as for `filler.api.fill`).
-    """
-    project = load_project(path)
+    before: Mapping[str, Unit]  # the project's units before the update, by id
+    set_aside: tuple[SetAside, ...]  # also written to .filler/replaced/
+    conflicted: tuple[str, ...]
+    needs_review: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def carry_over(project: Project, data_file: Path | None, vcs_ref: str | None) -> CarriedOver:
+    """Steps 1 to 6 of the module docstring, up to the fill: the project takes the new spec
+    (`data_file`) and/or template version (`vcs_ref`) and keeps every body that still fits."""
     root = project.root
-    _require_clean_tree(root)
+    require_clean_tree(root)
     data = _spec_data(data_file)
     before = {unit.id: unit for _, unit in project_units(project)}
     ours = {module.path: module.source for module in project.modules()}
     old_answers = dict(project.answers)
 
-    update_project(root, data, vcs_ref)
+    copier_update(root, data, vcs_ref)
     conflicted = git(
         root, "diff", "--name-only", "--relative", "--diff-filter=U", error=ProjectError
     ).splitlines()
@@ -93,7 +92,7 @@ def update(
         old_root = render_answers(old_answers, Path(tmp) / "old")
         new_root = render_answers(project.answers, Path(tmp) / "new")
         set_aside = _merge_modules(project, ours, old_root, new_root)
-        fillable = {path.as_posix() for _, path in project.module_paths()}
+        fillable = {file.path.as_posix() for file in project.module_files()}
         review = [f for f in conflicted if f not in fillable and _settle(root, f)]
         removed = _keep_removed(root, old_root)
     if conflicted:
@@ -102,12 +101,11 @@ def update(
         header = f"# {aside.name}: {aside.reason} (set aside by `filler update`)\n\n"
         atomic_write(root / REPLACED_DIR / f"{aside.name}.py", header + aside.source)
     _prune_lock(project, {aside.name for aside in set_aside})
-
-    run = api.fill(root, flags or {}, progress, environ)
-    return _result(load_project(root), before, set_aside, run, conflicted, review, removed)
+    return CarriedOver(before, tuple(set_aside), tuple(conflicted), tuple(review), tuple(removed))
 
 
-def _require_clean_tree(root: Path) -> None:
+def require_clean_tree(root: Path) -> None:
+    """Refuse a project that is not committed: HEAD must hold every byte an update touches."""
     commit = f"git -C {root} add -A && git -C {root} commit -m 'Before filler update'"
     if run_git(root, "rev-parse", "--verify", "-q", "HEAD").returncode != 0:
         raise ProjectError(
@@ -138,12 +136,13 @@ def _merge_modules(
 ) -> list[SetAside]:
     """Rebuild every module both the project and the new render have; write what changed."""
     set_aside: list[SetAside] = []
-    for module, path in project.module_paths():
+    for file in project.module_files():
+        path = file.path
         if path not in ours or not (new_root / path).is_file():
             continue  # new in this render, or the project's own module
         old = (old_root / path).read_text("utf-8") if (old_root / path).is_file() else ""
         theirs = (new_root / path).read_text("utf-8")
-        outcome = structural_merge(old, ours[path], theirs, module, path)
+        outcome = structural_merge(old, ours[path], theirs, file.name, path)
         target = project.root / path
         if not target.is_file() or target.read_text("utf-8") != outcome.source:
             atomic_write(target, outcome.source)
@@ -201,7 +200,7 @@ def _keep_removed(root: Path, old_root: Path) -> list[str]:
 def _prune_lock(project: Project, set_aside: set[str]) -> None:
     """Forget units that are stubs again or gone, so the lock rules fill or ignore them."""
     lock = read_lock(project.lock_path)
-    modules = {module for module, _ in project.module_paths()}
+    modules = {file.name for file in project.module_files()}
     gone = {
         unit_id
         for unit_id in lock.units
@@ -211,18 +210,12 @@ def _prune_lock(project: Project, set_aside: set[str]) -> None:
         write_lock(project.lock_path, lock.without(gone))
 
 
-def _result(
-    project: Project,
-    before: Mapping[str, Unit],
-    set_aside: Sequence[SetAside],
-    run: RunRecord,
-    conflicted: Sequence[str],
-    review: Sequence[str],
-    removed: Sequence[str],
-) -> UpdateResult:
+def update_result(project: Project, carried: CarriedOver, run: RunRecord) -> UpdateResult:
+    """What the update and the fill after it did, unit by unit, for the user."""
+    before, set_aside = carried.before, carried.set_aside
     lock = read_lock(project.lock_path)
     after = {unit.id: unit for _, unit in project_units(project)}
-    written = {record.unit for record in run.units if record.outcome == "filled"}
+    written = {record.unit for record in run.filled}
     edited_stale = {
         unit_id
         for unit_id, unit in after.items()
@@ -241,11 +234,11 @@ def _result(
         refilled=tuple(sorted(written & before.keys())),
         kept=tuple(sorted(kept)),
         edited_stale=tuple(sorted(edited_stale)),
-        removed=tuple(removed),
+        removed=carried.removed,
         stubbed_by_signature_change=tuple(s for s in set_aside if s.reason == "signature changed"),
         dropped=tuple(s for s in set_aside if s.reason != "signature changed"),
-        conflicted=tuple(conflicted),
-        needs_review=tuple(review),
+        conflicted=carried.conflicted,
+        needs_review=carried.needs_review,
         run=run,
     )
 

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from filler.config import Settings, load_settings
+from filler.api import plan
+from filler.config import Overrides
 from filler.errors import FillerError, PlanFailed, UserError
 from filler.plan import (
     PLAN_KEY,
@@ -28,7 +29,6 @@ from filler.plan import (
     denied_topic,
     draft_flow,
     draft_from_reply,
-    plan,
     plan_problems,
     review,
     schema_outline,
@@ -76,16 +76,19 @@ BAD_NAME = {**GOOD, "package_name": "Durations-Lib"}
 ONE_EXAMPLE = with_examples(GOOD, [{"call": "to_seconds('1m')", "expect": 60}])
 
 
-def replay_settings(tmp_path: Path, replies: list[str]) -> Settings:
+def replay_flags(tmp_path: Path, replies: list[str], max_rounds: int | None = None) -> Overrides:
     path = tmp_path / "replies.json"
     path.write_text(json.dumps({PLAN_KEY: replies}), encoding="utf-8")
-    return load_settings(None, {"replies": str(path)}, {})
+    return Overrides(replies=str(path), max_rounds=max_rounds)
 
 
-def run_plan(tmp_path: Path, replies: list[str], **kwargs: Any) -> tuple[Path, Any]:
+def run_plan(
+    tmp_path: Path, replies: list[str], max_rounds: int | None = None, **kwargs: Any
+) -> tuple[Path, Any]:
     output = tmp_path / "spec.yml"
-    settings = replay_settings(tmp_path, replies)
-    return output, plan(IDEA, kwargs.pop("features", ()), output, settings=settings, **kwargs)
+    flags = replay_flags(tmp_path, replies, max_rounds)
+    features = kwargs.pop("features", ())
+    return output, plan(IDEA, features, output, flags=flags, environ={}, **kwargs)
 
 
 # --- plan with the replay provider -----------------------------------------------------------
@@ -150,17 +153,17 @@ def test_an_idea_on_the_deny_list_is_refused_before_any_model_call(
 ) -> None:
     output = tmp_path / "spec.yml"
     # An empty replies file: any model call would fail with NoReply, not with this message.
-    settings = replay_settings(tmp_path, [])
+    flags = replay_flags(tmp_path, [])
     with pytest.raises(UserError, match=r"^filler plan does not draft specs for .+nothing"):
-        plan(idea, [], output, force=False, settings=settings)
+        plan(idea, [], output, force=False, flags=flags)
     assert not output.exists()
 
 
 def test_a_refused_feature_is_refused_too(tmp_path: Path) -> None:
-    settings = replay_settings(tmp_path, [])
+    flags = replay_flags(tmp_path, [])
     with pytest.raises(UserError, match="credential theft"):
         plan(IDEA, ["harvest credentials from the clipboard"], tmp_path / "s.yml",
-             force=False, settings=settings)  # fmt: skip
+             force=False, flags=flags)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -191,16 +194,16 @@ def test_an_existing_file_is_kept_unless_force_and_no_model_is_asked(tmp_path: P
     output = tmp_path / "spec.yml"
     output.write_text("# mine\n", "utf-8")
     with pytest.raises(UserError, match=r"spec.yml already exists; pass --force to overwrite"):
-        plan(IDEA, [], output, force=False, settings=replay_settings(tmp_path, []))
+        plan(IDEA, [], output, force=False, flags=replay_flags(tmp_path, []))
     assert output.read_text("utf-8") == "# mine\n"
 
-    plan(IDEA, [], output, force=True, settings=replay_settings(tmp_path, [fenced(GOOD)]))
+    plan(IDEA, [], output, force=True, flags=replay_flags(tmp_path, [fenced(GOOD)]))
     assert load_spec(output) == Spec.model_validate(GOOD)
 
 
 def test_an_empty_idea_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="give the idea"):
-        plan("  ", [], tmp_path / "s.yml", force=False, settings=replay_settings(tmp_path, []))
+        plan("  ", [], tmp_path / "s.yml", force=False, flags=replay_flags(tmp_path, []))
 
 
 # --- the flow, pure ---------------------------------------------------------------------------
@@ -402,11 +405,10 @@ LOCAL_INSTALLED = all(importlib.util.find_spec(name) for name in ("llama_cpp", "
 )
 def test_the_local_model_gives_a_valid_spec_or_a_clean_failure(tmp_path: Path) -> None:
     output = tmp_path / "spec.yml"
-    settings = load_settings(None, {"provider": "local"}, {})
+    flags = Overrides(provider="local", max_rounds=2)
     started = time.monotonic()
     try:
-        result = plan("Add and subtract integers", [], output, force=False, settings=settings,
-                      max_rounds=2)  # fmt: skip
+        result = plan("Add and subtract integers", [], output, flags=flags, environ={})
     except FillerError as exc:
         assert str(exc).strip() and "\n" not in str(exc)
         assert not output.exists()

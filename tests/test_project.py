@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from filler.errors import ProjectError
-from filler.project import find_project_root, import_names, load_project
+from filler.project import ModuleKind, find_project_root, import_names, load_project
 from tests.helpers.projects import build_file_tree
 
 ANSWERS = """_src_path: /templates/copier-filler
@@ -37,12 +37,12 @@ def project(tmp_path: Path) -> Path:
 def test_modules_are_the_feature_modules_and_the_demos(project: Path) -> None:
     loaded = load_project(project / "src" / "pkg")  # found from anywhere inside
     assert loaded.root == project and loaded.package == "pkg"
-    assert [(m.name, m.path.as_posix()) for m in loaded.modules()] == [
-        ("pkg.alpha", "src/pkg/alpha.py"),
-        ("pkg.beta", "src/pkg/beta.py"),
-        ("examples.alpha_demo", "examples/alpha_demo.py"),
+    assert [(m.name, m.path.as_posix(), m.kind, m.feature) for m in loaded.modules()] == [
+        ("pkg.alpha", "src/pkg/alpha.py", ModuleKind.FEATURE, "alpha"),
+        ("pkg.beta", "src/pkg/beta.py", ModuleKind.FEATURE, "beta"),
+        ("examples.alpha_demo", "examples/alpha_demo.py", ModuleKind.DEMO, "alpha"),
     ]
-    assert loaded.feature_description("examples.alpha_demo") == "First feature."
+    assert loaded.feature_description("alpha") == "First feature."
 
 
 def test_allowed_imports_map_distributions_to_import_names(project: Path) -> None:

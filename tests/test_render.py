@@ -193,8 +193,8 @@ def test_the_public_surface() -> None:
     assert filler.render.__all__ == [
         "bundled_template",
         "bundled_template_repo",
+        "copier_update",
         "render_answers",
         "render_new",
         "template_cache",
-        "update_project",
     ]

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from filler.providers.base import Reply, Usage
-from filler.report import CallStats, RunRecord, UnitRecord, write_report
+from filler.report import CallStats, Outcome, RunRecord, UnitRecord, write_report
 
 
 def reply(model: str, prompt: int, completion: int) -> Reply:
@@ -25,12 +25,20 @@ def test_call_stats_add_tokens_latency_and_known_costs() -> None:
 
 def test_the_record_is_written_as_json_and_html(tmp_path: Path) -> None:
     stats = CallStats(1, 10, 5, 0.2, 0.0)
-    filled = UnitRecord("pkg.m:f", "src/pkg/m.py", "stub", "filled", tests_passed=2, stats=stats)
+    filled = UnitRecord(
+        "pkg.m:f",
+        "src/pkg/m.py",
+        "stub",
+        Outcome.FILLED,
+        tests_passed=2,
+        stats=stats,
+        repairs=("the reply had no code fence",),
+    )
     stub = UnitRecord(
         "pkg.m:g",
         "src/pkg/m.py",
         "stub",
-        "stub",
+        Outcome.STUB,
         reason="best candidate passed 1/2 spec tests",
         rejections=("<script>alert(1)</script>",),
     )
@@ -45,3 +53,5 @@ def test_the_record_is_written_as_json_and_html(tmp_path: Path) -> None:
     page = html_path.read_text()
     assert "pkg.m:g" in page and "best candidate passed 1/2 spec tests" in page
     assert "<script>alert" not in page  # model output is escaped
+    assert data["units"][0]["repairs"] == ["the reply had no code fence"]
+    assert "reply repaired" in page and "the reply had no code fence" in page

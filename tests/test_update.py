@@ -23,7 +23,7 @@ from filler import api
 from filler.errors import ProjectError
 from filler.lockfile import read_lock
 from filler.render import template_cache
-from filler.update import UpdateResult, update
+from filler.update import UpdateResult
 from tests.helpers.arith import code_of
 from tests.helpers.projects import build_file_tree, git, git_repo, render, template_copy
 
@@ -136,10 +136,10 @@ class Workspace:
         path.write_text(yaml.safe_dump(dict(spec), sort_keys=False), encoding="utf-8")
         return path
 
-    def flags(self, replies: Mapping[str, list[str]]) -> dict[str, object]:
+    def flags(self, replies: Mapping[str, list[str]]) -> api.FillFlags:
         path = self.tmp / f"replies-{len(list(self.tmp.glob('replies-*')))}.json"
         path.write_text(json.dumps(replies), encoding="utf-8")
-        return {"provider": "replay", "replies": str(path), "design_tests": False}
+        return api.FillFlags(provider="replay", replies=str(path), design_tests=False)
 
     def read(self, relative: str) -> str:
         return (self.project / relative).read_text(encoding="utf-8")
@@ -199,7 +199,7 @@ def edited(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def run_update(space: Workspace, replies: Mapping[str, list[str]], **options: Any) -> UpdateResult:
-    result = update(space.project, flags=space.flags(replies), **options)
+    result = api.update(space.project, flags=space.flags(replies), **options)
     assert_clean_merge(space.project)
     assert result.run.stubs == [], [(u.unit, u.reason) for u in result.run.stubs]
     return result
@@ -372,7 +372,7 @@ def test_a_dirty_tree_is_refused_before_anything_changes(space: Workspace) -> No
     spec = edited(SPEC)
     spec["description"] = "Changed."
     with pytest.raises(ProjectError, match="uncommitted changes") as refused:
-        update(space.project, data_file=space.spec(spec), flags=space.flags({}))
+        api.update(space.project, data_file=space.spec(spec), flags=space.flags({}))
     assert "git -C" in str(refused.value) and "commit" in str(refused.value)
     assert "stash" in str(refused.value)
     assert git(space.project, "status", "--porcelain") == status
@@ -389,7 +389,7 @@ def test_a_project_from_the_shipped_template_updates_even_after_the_cache_is_cle
     for description in ("First change.", "Second change."):
         spec = edited(SPEC)
         spec["description"] = description
-        update(space.project, data_file=space.spec(spec), flags=space.flags({}))
+        api.update(space.project, data_file=space.spec(spec), flags=space.flags({}))
         assert_clean_merge(space.project)
         recorded = yaml.safe_load(space.read(".copier-answers.yml"))
         assert recorded["description"] == description

@@ -4,7 +4,7 @@
 
 - `AskDesigner(messages, key)` -> the driver sends back the test designer's `Reply`s (none just
   means "no designed tests");
-- `AskModel(messages, key, samples, round)` -> the driver sends back one `Attempt` per reply,
+- `AskModel(messages, key, samples, round)` -> the driver sends back one `JudgedReply` per reply,
   made by `evaluate_reply` (pure, but CPU-heavy: the driver may run it in another process);
 - `RunCandidate(module_source, designed_tests)` -> the driver sends back a `Check`.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from filler.fill.extract import Candidate, ExtractFailure, extract, fenced_blocks
 from filler.fill.runner import ScriptRun, TestResult
@@ -29,12 +29,13 @@ from filler.source.units import Unit
 __all__ = [
     "AskDesigner",
     "AskModel",
-    "Attempt",
     "Check",
     "FlowOptions",
     "FlowResult",
+    "JudgedReply",
     "RunCandidate",
     "Subject",
+    "best_of",
     "designed_tests_from",
     "evaluate_reply",
     "fill_flow",
@@ -44,7 +45,7 @@ __all__ = [
 @dataclass(frozen=True)
 class AskDesigner:
     messages: tuple[Message, ...]
-    key: str  # "<unit id>#tests"
+    key: str  # the unit id
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,9 @@ class Check:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class JudgedReply:
+    """One reply of the model, extracted and judged by the gates, and run once they accept it."""
+
     round: int
     reply: Reply
     candidate: Candidate | None = None
@@ -138,16 +141,25 @@ class FlowOptions:
 
 @dataclass(frozen=True)
 class FlowResult:
-    accepted: Attempt | None
-    attempts: tuple[Attempt, ...]
+    accepted: JudgedReply | None
+    attempts: tuple[JudgedReply, ...]
     rounds: int
     designed_tests: str | None = None
     reason: str = ""  # why nothing was accepted
-    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def best(self) -> JudgedReply | None:
+        """The accepted reply, else the best of the rest: what the unit's record reports."""
+        return self.accepted or best_of(self.attempts)
+
+
+def best_of(attempts: Sequence[JudgedReply]) -> JudgedReply | None:
+    """The highest-scoring reply; the first of equals."""
+    return max(attempts, key=lambda a: a.score, default=None)
 
 
 Step = AskDesigner | AskModel | RunCandidate
-Received = Sequence[Reply] | Sequence["Attempt"] | Check
+Received = Sequence[Reply] | Sequence[JudgedReply] | Check
 Flow = Generator[Step, Received, FlowResult]
 
 
@@ -170,22 +182,26 @@ def designed_tests_from(text: str, module: str, qualname: str) -> str | None:
     return None
 
 
-def evaluate_reply(reply: Reply, round_no: int, subject: Subject) -> Attempt:
-    """Extract, format and judge one reply; an `Attempt` that is either refused or runnable."""
+def evaluate_reply(reply: Reply, round_no: int, subject: Subject) -> JudgedReply:
+    """Extract, format and judge one reply; a `JudgedReply`, either refused or runnable."""
     unit, ctx = subject.unit, subject.ctx
     extracted = extract(reply.text, unit.qualname, reply.finish_reason)
     if isinstance(extracted, ExtractFailure):
-        return Attempt(round_no, reply, rejection=extracted.reason, truncated=extracted.truncated)
+        return JudgedReply(
+            round_no, reply, rejection=extracted.reason, truncated=extracted.truncated
+        )
     candidate = Candidate(subject.format_code(extracted.code), extracted.notes)
     verdict = judge(subject.module_source, unit, candidate, subject.allowed)
     if isinstance(verdict, Rejected):
-        return Attempt(round_no, reply, candidate, verdict.reason, verdict.excerpt)
+        return JudgedReply(round_no, reply, candidate, verdict.reason, verdict.excerpt)
     assert isinstance(verdict, Accepted)
     if ctx.kind == "demo" and not _uses_any(candidate.code, ctx.feature_names):
         # Exit 0 alone is too weak for a demo: it must show the feature at work.
         names = ", ".join(ctx.feature_names)
-        return Attempt(round_no, reply, candidate, f"main() must call {names} and print results")
-    return Attempt(round_no, reply, candidate, verdict=verdict, judged_on=subject.module_source)
+        return JudgedReply(
+            round_no, reply, candidate, f"main() must call {names} and print results"
+        )
+    return JudgedReply(round_no, reply, candidate, verdict=verdict, judged_on=subject.module_source)
 
 
 def _uses_any(code: str, names: Sequence[str]) -> bool:
@@ -197,7 +213,7 @@ def _uses_any(code: str, names: Sequence[str]) -> bool:
     return not names or bool(used.intersection(names))
 
 
-def _feedback(attempt: Attempt, timeout: float) -> Feedback:
+def _feedback(attempt: JudgedReply, timeout: float) -> Feedback:
     if attempt.rejection is not None:
         return Feedback(rejection=attempt.rejection, excerpt=attempt.excerpt)
     check = attempt.check
@@ -222,10 +238,10 @@ def _failing_line(trace: str) -> str:
     return marked[-1] if marked else ""
 
 
-def _why_not(attempts: Sequence[Attempt]) -> str:
-    if not attempts:
+def _why_not(attempts: Sequence[JudgedReply]) -> str:
+    best = best_of(attempts)
+    if best is None:
         return "the provider gave no reply"
-    best = max(attempts, key=lambda a: a.score)
     if best.check is None:
         return f"every reply was refused; last: {attempts[-1].rejection}"
     check = best.check
@@ -240,7 +256,7 @@ def fill_flow(ctx: PromptContext, unit: Unit, options: FlowOptions, prompts: Pro
     """Ask, judge, verify and repair one unit; return the best attempt passing its spec tests."""
     designed: str | None = None
     if options.design_tests and ctx.kind != "demo":
-        replies = yield AskDesigner(prompts.design_tests(ctx), f"{unit.id}#tests")
+        replies = yield AskDesigner(prompts.design_tests(ctx), unit.id)
         assert not isinstance(replies, Check)
         drafts = (
             designed_tests_from(r.text, unit.module, unit.qualname)
@@ -251,8 +267,8 @@ def fill_flow(ctx: PromptContext, unit: Unit, options: FlowOptions, prompts: Pro
 
     base = prompts.fill(ctx)
     messages = base
-    attempts: list[Attempt] = []
-    best: Attempt | None = None
+    attempts: list[JudgedReply] = []
+    best: JudgedReply | None = None
     rounds = 0
     for round_no in range(1, options.max_rounds + 1):
         rounds = round_no
@@ -260,16 +276,17 @@ def fill_flow(ctx: PromptContext, unit: Unit, options: FlowOptions, prompts: Pro
         assert not isinstance(evaluated, Check)
         if not evaluated:
             break
-        this_round: list[Attempt] = []
+        this_round: list[JudgedReply] = []
         for attempt in evaluated:
-            assert isinstance(attempt, Attempt)
+            assert isinstance(attempt, JudgedReply)
             if attempt.module_source is not None:
                 check = yield RunCandidate(attempt.module_source, designed)
                 assert isinstance(check, Check)
                 attempt = replace(attempt, check=check)
             this_round.append(attempt)
         attempts.extend(this_round)
-        round_best = max(this_round, key=lambda a: a.score)
+        round_best = best_of(this_round)
+        assert round_best is not None  # the round had replies
         if best is None or round_best.score > best.score:
             best = round_best
         if best.check is not None and best.check.all_passed:

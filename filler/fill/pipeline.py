@@ -1,7 +1,7 @@
 """Fill a project: choose the units, drive each unit's repair loop, write what passed.
 
 The layers, outermost first: `fill_project` (selection, concurrency, the run record) ->
-`_Run.attempt` (one unit: context, driving `testloop.fill_flow`) and `_Run.finish` (writing what
+`_Run.attempt` (one unit: context, driving `flow.fill_flow`) and `_Run.finish` (writing what
 passed) -> `_Run._ask` and `_Run._verify` (the I/O the flow asks for) -> `Provider.complete` and
 `runner`.
 """
@@ -36,16 +36,24 @@ from filler.fill.flow import (
 )
 from filler.fill.runner import run_script, run_tests
 from filler.fill.workers import Workers
-from filler.gates.judge import AllowedImports, Pending, carry_in_turn, judge_in_turn
-from filler.lockfile import Lock, LockEntry, UnitStatus, read_lock, unit_status, write_lock
-from filler.project import Module, Project
+from filler.gates.judge import AllowedImports, Fits, Pending, carry_in_turn, judge_in_turn
+from filler.lockfile import (
+    Lock,
+    LockEntry,
+    LockOutcome,
+    UnitStatus,
+    read_lock,
+    unit_status,
+    write_lock,
+)
+from filler.project import Module, ModuleKind, Project
 from filler.prompts import PromptContext, Prompts
-from filler.providers.base import Message, Provider, Reply, Request
-from filler.report import CallStats, RunRecord, UnitRecord, write_report
+from filler.providers.base import Message, Provider, Purpose, Reply, Request
+from filler.report import CallStats, Outcome, RunRecord, UnitRecord, write_report
 from filler.source.units import Unit, find_unit, find_units, reset_to_stub, unit_source
 from filler.writer import FileLocks, atomic_write
 
-__all__ = ["FillOptions", "Job", "Progress", "fill_project", "plan_jobs", "project_units"]
+__all__ = ["FillOptions", "Job", "Progress", "fill_project", "project_units", "select_jobs"]
 
 DESIGNED_FILE = Path("tests") / "test__filler_designed.py"
 
@@ -78,7 +86,7 @@ class Job:
 
     @property
     def is_demo(self) -> bool:
-        return self.unit.module.startswith("examples.")
+        return self.module.kind is ModuleKind.DEMO
 
 
 class Progress(Protocol):
@@ -95,7 +103,7 @@ def project_units(project: Project) -> list[tuple[Module, Unit]]:
     ]
 
 
-def plan_jobs(
+def select_jobs(
     units: Sequence[tuple[Module, Unit]],
     lock: Lock,
     options: FillOptions,
@@ -125,7 +133,7 @@ def plan_jobs(
 
 
 @dataclass(frozen=True)
-class Attempted:
+class EndedFlow:
     """A unit whose flow has ended, before its result is written."""
 
     job: Job
@@ -140,15 +148,15 @@ class _Queued:
     """An accepted unit waiting for its module's file lock; `written` gets why it was not
     written, or ""."""
 
-    attempted: Attempted
+    ended: EndedFlow
     seconds: float  # the unit's time when it was queued, for its lock entry
     written: asyncio.Future[str]
 
     def pending(self) -> Pending:
-        accepted = self.attempted.result.accepted
+        accepted = self.ended.result.accepted
         assert accepted is not None and accepted.candidate is not None
         assert accepted.verdict is not None
-        qualname = self.attempted.job.unit.qualname
+        qualname = self.ended.job.unit.qualname
         return Pending(qualname, accepted.candidate, accepted.judged_on, accepted.verdict)
 
 
@@ -173,11 +181,13 @@ class _Run:
 
     # -- one unit -----------------------------------------------------------------------------
 
-    async def attempt(self, job: Job) -> Attempted | UnitRecord:
+    async def attempt(self, job: Job) -> EndedFlow | UnitRecord:
         """Drive the unit's flow to its result; a record right away if it is not attempted."""
         started = time.monotonic()
         if self.stop_reason:
-            record = UnitRecord(job.unit.id, job.module.path.as_posix(), job.status.label, "stub")
+            record = UnitRecord(
+                job.unit.id, job.module.path.as_posix(), job.status.label, Outcome.STUB
+            )
             return replace(record, reason=f"not attempted: {self.stop_reason}")
         ctx = self._context(job)
         allowed = self.allowed
@@ -194,11 +204,13 @@ class _Run:
         try:
             while True:
                 if isinstance(step, AskDesigner):
-                    replies, stats = await self._ask(step.messages, step.key, 1, stats, errors)
+                    replies, stats = await self._ask(
+                        step.messages, step.key, Purpose.DESIGN_TESTS, 1, stats, errors
+                    )
                     step = flow.send(replies)
                 elif isinstance(step, AskModel):
                     replies, stats = await self._ask(
-                        step.messages, step.key, step.samples, stats, errors
+                        step.messages, step.key, Purpose.FILL, step.samples, stats, errors
                     )
                     subject = await self._subject(job, ctx, allowed)
                     attempts = await asyncio.gather(
@@ -209,7 +221,7 @@ class _Run:
                     step = flow.send(await self._verify(job, step))
         except StopIteration as done:
             result: FlowResult = done.value
-        return Attempted(job, result, stats, tuple(errors), started)
+        return EndedFlow(job, result, stats, tuple(errors), started)
 
     def _package_api(self, own_module: str) -> str:
         if own_module not in self.api_cache:
@@ -218,13 +230,13 @@ class _Run:
 
     def _context(self, job: Job) -> PromptContext:
         unit, source = job.unit, job.module.source
-        own = unit.module if not job.is_demo else _feature_module(self.project, unit.module)
+        own = f"{self.project.package}.{job.module.feature}" if job.is_demo else unit.module
         tests = self.tests.get(unit.id, ())
         return PromptContext(
             package=self.project.package,
             package_description=self.project.description,
             module=unit.module,
-            feature_description=self.project.feature_description(unit.module),
+            feature_description=self.project.feature_description(job.module.feature),
             qualname=unit.qualname,
             kind="demo" if job.is_demo else unit.kind,
             unit_source=unit_source(source if unit.is_stub else reset_to_stub(source, unit), unit),
@@ -239,14 +251,16 @@ class _Run:
     async def _ask(
         self,
         messages: tuple[Message, ...],
-        key: str,
+        unit_id: str,
+        purpose: Purpose,
         samples: int,
         stats: CallStats,
         errors: list[str],
     ) -> tuple[list[Reply], CallStats]:
         request = Request(
             messages=messages,
-            unit_id=key,
+            unit_id=unit_id,
+            purpose=purpose,
             temperature=self.options.temperature,
             max_tokens=self.options.max_tokens,
         )
@@ -261,7 +275,7 @@ class _Run:
                 stats = stats.add(self.provider.name, outcome)
             elif isinstance(outcome, ProviderSetupError):
                 raise outcome
-            elif isinstance(outcome, NoReply) and key.endswith("#tests"):
+            elif isinstance(outcome, NoReply) and purpose is Purpose.DESIGN_TESTS:
                 continue  # no designed tests recorded for this unit: not an error
             elif isinstance(outcome, ProviderError):
                 if isinstance(outcome, QuotaExhausted):
@@ -294,35 +308,36 @@ class _Run:
 
     # -- writing ------------------------------------------------------------------------------
 
-    async def finish(self, attempted: Attempted) -> UnitRecord:
+    async def finish(self, ended: EndedFlow) -> UnitRecord:
         """Write what the attempt accepted (or remember why not); the unit's record."""
-        job, result, stats = attempted.job, attempted.result, attempted.stats
-        started = attempted.started
+        job, result, stats = ended.job, ended.result, ended.stats
+        started = ended.started
         record = _summary(job, result, stats)
         if result.accepted is None:
-            if attempted.errors:  # the provider failed: not a verdict on the unit, not remembered
+            if ended.errors:  # the provider failed: not a verdict on the unit, not remembered
                 reasons = [result.reason] if result.attempts else []
-                reason = "; ".join([*reasons, *attempted.errors])
+                reason = "; ".join([*reasons, *ended.errors])
                 return _timed(replace(record, reason=reason), started)
             if not self.options.dry_run:
                 await self._remember_failure(job, result, stats, time.monotonic() - started)
             return _timed(replace(record, reason=result.reason), started)
         if self.options.dry_run:
             diff = _diff(job.module, result.accepted.module_source or "")
-            return _timed(replace(record, outcome="dry-run", diff=diff), started)
-        problem = await self._write(attempted, time.monotonic() - started)
+            return _timed(replace(record, outcome=Outcome.DRY_RUN, diff=diff), started)
+        problem = await self._write(ended, time.monotonic() - started)
         return _timed(
-            replace(record, outcome="stub" if problem else "filled", reason=problem), started
+            replace(record, outcome=Outcome.STUB if problem else Outcome.FILLED, reason=problem),
+            started,
         )
 
-    async def _write(self, attempted: Attempted, seconds: float) -> str:
+    async def _write(self, ended: EndedFlow, seconds: float) -> str:
         """Merge the accepted candidate into the file as it is now; return why not, or "".
 
         Units of one module that finish while it is being written wait together and are
         written in one go by whichever of them gets the file lock first.
         """
-        path = self.project.root / attempted.job.module.path
-        mine = _Queued(attempted, seconds, asyncio.get_running_loop().create_future())
+        path = self.project.root / ended.job.module.path
+        mine = _Queued(ended, seconds, asyncio.get_running_loop().create_future())
         self.queued[path].append(mine)
         async with self.file_locks(path):
             if not mine.written.done():
@@ -338,7 +353,7 @@ class _Run:
 
     async def _write_batch(self, path: Path, batch: list[_Queued]) -> None:
         current = await asyncio.to_thread(path.read_text, encoding="utf-8")
-        module = batch[0].attempted.job.module
+        module = batch[0].ended.job.module
         pending = [queued.pending() for queued in batch]
         # Mostly nothing the verdicts rest on has changed: then no reason to queue behind the
         # workers' other replies.
@@ -350,10 +365,10 @@ class _Run:
         entries: dict[str, LockEntry] = {}
         final = current
         for queued, outcome in zip(batch, outcomes, strict=True):
-            if isinstance(outcome, str):
+            if not isinstance(outcome, Fits):
                 continue
-            unit, verdict = outcome
-            result, stats = queued.attempted.result, queued.attempted.stats
+            unit, verdict = outcome.unit, outcome.verdict
+            result, stats = queued.ended.result, queued.ended.stats
             entry = _lock_entry(unit, result, stats, queued.seconds, self.provider)
             entries[unit.id] = replace(entry, body_sha=verdict.body_sha)
             final = verdict.module_source
@@ -363,10 +378,10 @@ class _Run:
             await self._set_lock_entries(entries)
             await asyncio.to_thread(atomic_write, path, final)
         for queued, outcome in zip(batch, outcomes, strict=True):
-            designed = queued.attempted.result.designed_tests
-            if not isinstance(outcome, str) and designed:
-                await asyncio.to_thread(self._keep_designed, queued.attempted.job, designed)
-            queued.written.set_result(outcome if isinstance(outcome, str) else "")
+            designed = queued.ended.result.designed_tests
+            if isinstance(outcome, Fits) and designed:
+                await asyncio.to_thread(self._keep_designed, queued.ended.job, designed)
+            queued.written.set_result("" if isinstance(outcome, Fits) else outcome.reason)
 
     async def _subject(self, job: Job, ctx: PromptContext, allowed: AllowedImports) -> Subject:
         """Replies are judged on the module as it is now, which other units may have filled
@@ -380,7 +395,7 @@ class _Run:
         self, job: Job, result: FlowResult, stats: CallStats, seconds: float
     ) -> None:
         entry = _lock_entry(job.unit, result, stats, seconds, self.provider)
-        failed = replace(entry, body_sha="", outcome="failed", reason=result.reason)
+        failed = replace(entry, body_sha="", outcome=LockOutcome.FAILED, reason=result.reason)
         await self._set_lock_entries({job.unit.id: failed})
 
     async def _set_lock_entries(self, entries: dict[str, LockEntry]) -> None:
@@ -400,8 +415,7 @@ class _Run:
 def _lock_entry(
     unit: Unit, result: FlowResult, stats: CallStats, seconds: float, provider: Provider
 ) -> LockEntry:
-    best = result.accepted or max(result.attempts, key=lambda a: a.score, default=None)
-    check = best.check if best is not None else None
+    check = result.best.check if result.best is not None else None
     return LockEntry(
         spec_hash=unit.spec_hash,
         body_sha=unit.body_sha,
@@ -420,13 +434,13 @@ def _lock_entry(
 def _summary(job: Job, result: FlowResult, stats: CallStats) -> UnitRecord:
     """The record of a unit that stayed a stub; `finish` adjusts what differs."""
     attempts = result.attempts
-    best = result.accepted or max(attempts, key=lambda a: a.score, default=None)
+    best = result.best
     check = best.check if best is not None else None
     return UnitRecord(
         unit=job.unit.id,
         file=job.module.path.as_posix(),
         state_before=job.status.label,
-        outcome="stub",
+        outcome=Outcome.STUB,
         rounds=result.rounds,
         candidates=len(attempts),
         tests_passed=check.spec_passed if check else 0,
@@ -435,6 +449,7 @@ def _summary(job: Job, result: FlowResult, stats: CallStats) -> UnitRecord:
         designed_total=len(check.designed) if check else 0,
         stats=stats,
         rejections=tuple(a.rejection for a in attempts if a.rejection),
+        repairs=best.candidate.notes if best is not None and best.candidate else (),
     )
 
 
@@ -444,10 +459,6 @@ def _timed(record: UnitRecord, started: float) -> UnitRecord:
 
 def _unit_now(source: str, job: Job) -> Unit | None:
     return find_unit(source, job.unit.module, job.module.path, job.unit.qualname)
-
-
-def _feature_module(project: Project, demo_module: str) -> str:
-    return f"{project.package}.{demo_module.rsplit('.', 1)[-1].removesuffix('_demo')}"
 
 
 @lru_cache(maxsize=32)  # every unit of a feature asks, about the same text
@@ -496,7 +507,7 @@ async def fill_project(
     started = time.monotonic()
     units = project_units(project)
     lock = read_lock(project.lock_path)
-    jobs = plan_jobs(units, lock, options, (provider.name, provider.model))
+    jobs = select_jobs(units, lock, options, (provider.name, provider.model))
     async with Workers.for_jobs(min(options.jobs, len(jobs))) as workers:
         run = _Run(
             project=project,
@@ -510,7 +521,7 @@ async def fill_project(
                     for p in sorted((project.root / "tests").glob("test_*.py"))
                 }
             ),
-            api_sources={m.name: m.source for m, _ in units if not m.name.startswith("examples.")},
+            api_sources={m.name: m.source for m, _ in units if m.kind is ModuleKind.FEATURE},
             prompts=Prompts(provider.prompt_style),
             workers=workers,
             allowed=project.allowed_imports(),
@@ -525,10 +536,10 @@ async def fill_project(
 
         async def guarded(job: Job) -> UnitRecord:
             async with semaphore:
-                attempted = await run.attempt(job)
+                ended = await run.attempt(job)
             # Writing waits on the module's file lock, not on the model: the job slot goes to
             # the next unit meanwhile, so its model call overlaps this write.
-            record = attempted if isinstance(attempted, UnitRecord) else await run.finish(attempted)
+            record = ended if isinstance(ended, UnitRecord) else await run.finish(ended)
             progress.unit_done(record)
             return record
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from filler.fill.flow import (
     AskDesigner,
     AskModel,
-    Attempt,
     Check,
     FlowOptions,
     FlowResult,
+    JudgedReply,
     RunCandidate,
     Subject,
     designed_tests_from,
@@ -162,7 +162,7 @@ def test_designed_tests_come_first_rank_candidates_and_never_block_acceptance() 
         ],
     )
     ask_tests = steps[0]
-    assert isinstance(ask_tests, AskDesigner) and ask_tests.key == "pkg.arith:add#tests"
+    assert isinstance(ask_tests, AskDesigner) and ask_tests.key == "pkg.arith:add"
     run = steps[2]
     assert isinstance(run, RunCandidate)
     assert (
@@ -218,7 +218,7 @@ def test_a_demo_must_run_and_must_use_the_feature() -> None:
 def test_evaluate_reply_records_the_text_it_judged_on() -> None:
     subject = Subject(CTX, UNIT, MODULE, ALLOWED, str.strip)
     attempt = evaluate_reply(reply(GOOD), 1, subject)
-    assert isinstance(attempt, Attempt) and attempt.judged_on == MODULE
+    assert isinstance(attempt, JudgedReply) and attempt.judged_on == MODULE
     assert attempt.module_source is not None and "return a + b" in attempt.module_source
     refused = evaluate_reply(reply("no code"), 2, subject)
     assert refused.round == 2 and refused.rejection and refused.module_source is None

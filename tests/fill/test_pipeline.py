@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,12 +27,12 @@ ARITH = Path("src/strkit/arith.py")
 
 
 def replay(
-    tmp_path: Path, replies: Mapping[str, str | Sequence[str]], **flags: object
-) -> dict[str, object]:
+    tmp_path: Path, replies: Mapping[str, str | Sequence[str]], **flags: Any
+) -> api.FillFlags:
     path = write_replies(
         tmp_path / f"replies-{len(list(tmp_path.glob('replies-*')))}.json", replies
     )
-    return {"provider": "replay", "replies": str(path), "test_timeout": 30, **flags}
+    return api.FillFlags(provider="replay", replies=str(path), test_timeout=30, **flags)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +111,7 @@ def test_a_hand_edited_body_is_never_overwritten_and_is_reported(
     row = next(r for r in api.status(project) if r.unit == "strkit.arith:is_even")
     assert (row.state, row.spec_changed, row.label) == ("edited", True, "edited, stale")
     replies = {"strkit.arith:is_even": STRKIT["strkit.arith:is_even"]}
-    forced = api.fill(project, replay(tmp_path, replies, force=["strkit.arith:is_even"]))
+    forced = api.fill(project, replay(tmp_path, replies, force=("strkit.arith:is_even",)))
     assert [u.outcome for u in forced.units] == ["filled"]
     assert "return n % 2 == 0" in path.read_text()
 
@@ -130,7 +132,7 @@ def test_dry_run_prints_a_diff_and_writes_nothing(tmp_path: Path) -> None:
     before = {
         p: p.read_bytes() for p in project.rglob("*") if p.is_file() and ".git" not in p.parts
     }
-    record = api.fill(project, replay(tmp_path, STRKIT, only=["strkit.arith:*"], dry_run=True))
+    record = api.fill(project, replay(tmp_path, STRKIT, only=("strkit.arith:*",), dry_run=True))
     assert {u.outcome for u in record.units} == {"dry-run"}
     add = next(u for u in record.units if u.unit == "strkit.arith:add")
     assert "-    raise NotImplementedError\n+    return a + b\n" in add.diff
@@ -142,8 +144,8 @@ def test_a_unit_without_a_good_reply_stays_a_stub_and_says_why(tmp_path: Path) -
     project = api.new(SPEC, tmp_path / "strkit").root
     wrong = "```python\ndef add(a: int, b: int) -> int:\n    return a + b if a > 0 else 1\n```"
     placeholder = "```python\ndef add(a: int, b: int) -> int:\n    pass\n```"
-    flags = replay(tmp_path, {"strkit.arith:add": [placeholder, wrong]}, only="strkit.arith:add")
-    record = api.fill(project, {**flags, "max_rounds": 2})
+    flags = replay(tmp_path, {"strkit.arith:add": [placeholder, wrong]}, only=("strkit.arith:add",))
+    record = api.fill(project, replace(flags, max_rounds=2))
     (unit,) = record.units
     assert unit.outcome == "stub" and unit.rounds == 2 and unit.candidates == 2
     assert unit.reason == "best candidate passed 1/2 spec tests"
@@ -151,7 +153,7 @@ def test_a_unit_without_a_good_reply_stays_a_stub_and_says_why(tmp_path: Path) -
     row = next(r for r in api.status(project) if r.unit == "strkit.arith:add")
     assert row.state == "stub" and row.reason == unit.reason
     # The same model failed on the same spec: not tried again until asked to.
-    assert api.fill(project, replay(tmp_path, {}, only="strkit.arith:add")).units == ()
+    assert api.fill(project, replay(tmp_path, {}, only=("strkit.arith:add",))).units == ()
     retried = api.fill(
         project, replay(tmp_path, {"strkit.arith:add": STRKIT["strkit.arith:add"]}, retry=True)
     )
@@ -161,7 +163,7 @@ def test_a_unit_without_a_good_reply_stays_a_stub_and_says_why(tmp_path: Path) -
 def test_a_missing_reply_fails_only_that_unit_with_a_clear_reason(tmp_path: Path) -> None:
     project = api.new(SPEC, tmp_path / "strkit").root
     replies = {k: v for k, v in STRKIT.items() if k.startswith("strkit.text")}
-    record = api.fill(project, replay(tmp_path, replies, only="strkit.*"))
+    record = api.fill(project, replay(tmp_path, replies, only=("strkit.*",)))
     outcomes = {u.unit: (u.outcome, u.reason) for u in record.units}
     assert outcomes["strkit.text:reverse"] == ("filled", "")
     outcome, reason = outcomes["strkit.arith:add"]
@@ -173,12 +175,15 @@ def test_a_missing_reply_fails_only_that_unit_with_a_clear_reason(tmp_path: Path
 def test_the_run_record_is_written_as_json_and_html(filled: Path, tmp_path: Path) -> None:
     project = copy_of(filled, tmp_path)
     report = tmp_path / "run.json"
-    replies = {"strkit.arith:add": STRKIT["strkit.arith:add"]}
-    api.fill(project, replay(tmp_path, replies, report=str(report), force=["strkit.arith:add"]))
+    # Unfenced: extraction repairs it, and the record says so.
+    reply = STRKIT["strkit.arith:add"].replace("```python\n", "").replace("```", "")
+    replies = {"strkit.arith:add": reply}
+    api.fill(project, replay(tmp_path, replies, report=report, force=("strkit.arith:add",)))
     data = json.loads(report.read_text())
     (unit,) = data["units"]
     assert unit["unit"] == "strkit.arith:add" and unit["outcome"] == "filled"
     assert unit["stats"]["calls"] == 1 and data["totals"]["filled"] == 1
+    assert unit["repairs"] == ["the reply had no code fence"]
     assert "strkit.arith:add" in report.with_suffix(".html").read_text()
 
 
