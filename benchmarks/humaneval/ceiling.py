@@ -1,6 +1,6 @@
 """How many problems any choice among the loop's recorded replies could have solved.
 
-    python benchmarks/humaneval/ceiling.py      # after run.py; writes ceiling.json
+    python -m benchmarks.humaneval.ceiling      # after run.py; writes ceiling.json
 
 The loop keeps, per unit, the candidate that passes most visible tests. Whether a better way of
 choosing (designed tests, a stronger judge) could solve more is bounded by the replies
@@ -17,18 +17,15 @@ import datetime
 import json
 import os
 import shutil
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 from pathlib import Path
 
+from benchmarks.humaneval.convert import convert, load_problems
+from benchmarks.humaneval.run import WORK, Config, fill, prepare, score, unit_id
+from benchmarks.machine import machine
+
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parents[1])]
-
-from convert import convert, load_problems  # noqa: E402
-from run import WORK, Config, fill, prepare, score, unit_id  # noqa: E402
-
-from benchmarks.machine import machine  # noqa: E402
 
 # One candidate per replayed reply, judged and tested exactly as in the loop.
 FLAGS = ("--max-rounds", "1", "--samples", "1", "--no-design-tests")
@@ -67,7 +64,7 @@ def main() -> None:
     solvable = {task: indices for task, indices in passing.items() if indices}
     result = {
         "benchmark": "humaneval-ceiling",
-        "command": "python benchmarks/humaneval/ceiling.py",
+        "command": "python -m benchmarks.humaneval.ceiling",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "replies_file": args.replies.name,

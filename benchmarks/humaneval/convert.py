@@ -1,6 +1,6 @@
 """Convert the HumanEval problems into one filler spec, plus what a spec cannot express.
 
-    python benchmarks/humaneval/convert.py [--out spec.yml] [--limit N]
+    python -m benchmarks.humaneval.convert [--out spec.yml] [--limit N]
 
 Every problem becomes a feature `p<index>_<entry point>` holding one function: the entry point's
 parameters and return annotation, its docstring text as `doc`, and its `>>>` examples as
@@ -34,11 +34,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from filler.spec.model import spec_errors, validate_spec  # noqa: E402
+from filler.spec.model import spec_errors, validate_spec
 
 __all__ = [
     "PACKAGE",

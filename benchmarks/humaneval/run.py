@@ -1,8 +1,8 @@
 """HumanEval quality benchmark: how many of the 164 problems the filler solves.
 
-    python benchmarks/humaneval/run.py          # or: make bench-humaneval
-    python benchmarks/humaneval/run.py --provider groq --model llama-3.3-70b-versatile
-    python benchmarks/humaneval/run.py --limit 40 --only-config loop --loop-flags "..." --out X
+    python -m benchmarks.humaneval.run          # or: make bench-humaneval
+    python -m benchmarks.humaneval.run --provider groq --model llama-3.3-70b-versatile
+    python -m benchmarks.humaneval.run --limit 40 --only-config loop --loop-flags "..." --out X
 
 The problems become one spec (convert.py), rendered with `filler new --no-fill` into
 benchmarks/humaneval/work/base (git-ignored); the prompts' helper functions are inserted as
@@ -39,13 +39,17 @@ from typing import Any
 
 import yaml
 
+from benchmarks.humaneval.convert import (
+    PACKAGE,
+    Conversion,
+    Problem,
+    convert,
+    load_problems,
+    reference_code,
+)
+from benchmarks.machine import machine
+
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE)]
-
-from convert import PACKAGE, Conversion, Problem, convert, load_problems, reference_code  # noqa: E402
-
-from benchmarks.machine import machine  # noqa: E402
-
 WORK = HERE / "work"
 SCORE_TIMEOUT_S = 20.0
 # The local model answers one call at a time and uses both cores while it does; more jobs
@@ -383,7 +387,7 @@ def main() -> None:
     prepare(conversion, raw, WORK)
     results: dict[str, Any] = {
         "benchmark": "humaneval",
-        "command": shlex.join(["python", "benchmarks/humaneval/run.py", *sys.argv[1:]]),
+        "command": shlex.join(["python", "-m", "benchmarks.humaneval.run", *sys.argv[1:]]),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "problems": len(raw),

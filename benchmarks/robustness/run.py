@@ -1,6 +1,6 @@
 """Robustness benchmark: how `extract` + `judge` handle replies broken in every known way.
 
-    python benchmarks/robustness/run.py            # or: make bench-robustness
+    python -m benchmarks.robustness.run            # or: make bench-robustness
 
 Every correct reply of the corpus (corpus.py) goes through every fault operator of
 tests/helpers/merge_cases.py, each declared recoverable (the right verdict is a merge) or not
@@ -17,23 +17,19 @@ import argparse
 import asyncio
 import datetime
 import json
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.machine import machine
+from benchmarks.robustness.corpus import ENTRIES, Entry
+from filler.fill.extract import ExtractFailure
+from filler.gates.judge import Accepted
+from tests.helpers.merge_cases import OPERATORS, Case, Operator, judge_reply, structure_problems
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path[:0] = [str(ROOT)]
-
-from corpus import ENTRIES, Entry  # noqa: E402
-
-from benchmarks.machine import machine  # noqa: E402
-from filler.fill.extract import ExtractFailure  # noqa: E402
-from filler.gates.judge import Accepted  # noqa: E402
-from tests.helpers.merge_cases import OPERATORS, Case, Operator, judge_reply, structure_problems  # noqa: E402
 
 
 @dataclass
@@ -109,7 +105,7 @@ def run() -> dict[str, Any]:
     accepted = sum(t.accepted for t in tallies.values())
     return {
         "benchmark": "robustness",
-        "command": "python benchmarks/robustness/run.py",
+        "command": "python -m benchmarks.robustness.run",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "seconds": round(seconds, 2),

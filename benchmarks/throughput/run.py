@@ -9,7 +9,7 @@ from the J=1 runs, where nothing overlaps). Wall times on this kind of machine m
 0.05 s between identical runs, which is 5% of a 1-second cell: a cell whose ideal time is under
 10 s runs --repeat times and reports its median run (every wall time is in `walls_s`).
 
-    python benchmarks/throughput/run.py            # writes benchmarks/throughput/results.json
+    python -m benchmarks.throughput.run            # writes benchmarks/throughput/results.json
 """
 
 from __future__ import annotations
@@ -28,12 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from benchmarks.machine import machine  # noqa: E402
-from filler import api  # noqa: E402
-from tests.helpers.wire import OPENAI, LoopbackServer  # noqa: E402
+from benchmarks.machine import machine
+from filler import api
+from tests.helpers.wire import OPENAI, LoopbackServer
 
 PACKAGE = "bench"
 PER_FEATURE = 10
@@ -65,14 +62,14 @@ def answer(body: dict[str, Any]) -> str:
 
 
 def fill(project: Path, url: str, jobs: int) -> tuple[float, Any]:
-    flags = {
-        "provider": "openai",
-        "base_url": f"{url}/v1",
-        "jobs": jobs,
-        "max_rounds": 1,
-        "design_tests": False,
-        "only": [f"{PACKAGE}.*"],
-    }
+    flags = api.FillFlags(
+        provider="openai",
+        base_url=f"{url}/v1",
+        jobs=jobs,
+        max_rounds=1,
+        design_tests=False,
+        only=(f"{PACKAGE}.*",),
+    )
     started = time.perf_counter()
     record = api.fill(project, flags, environ={**os.environ, "OPENAI_API_KEY": "sk-bench"})
     return time.perf_counter() - started, record
@@ -166,7 +163,7 @@ def main() -> None:
         },
         "latency_s": args.latency,
         "warmup_s": round(warmup_s, 3),
-        "command": shlex.join(["python", "benchmarks/throughput/run.py", *sys.argv[1:]]),
+        "command": shlex.join(["python", "-m", "benchmarks.throughput.run", *sys.argv[1:]]),
         "runs": runs,
         "summary": {
             "min_speedup_vs_ideal_at_16_jobs": min(at16) if at16 else None,

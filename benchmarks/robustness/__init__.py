@@ -1,0 +1,1 @@
+"""Robustness: how `extract` and `judge` handle replies broken in every known way."""

@@ -1,0 +1,1 @@
+"""Throughput: wall time of `filler fill` against a loopback model of fixed latency."""
