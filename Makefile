@@ -39,8 +39,19 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict filler/
 
-test: venv local-model lint
+test: venv local-model sandbox-tools lint
 	$(BIN)/pytest
+
+# Generated code runs in bubblewrap (filler/fill/sandbox.py) and its tests need it: a fresh
+# Debian machine running as root (CI) gets it here, anyone else is told what to install.
+.PHONY: sandbox-tools
+sandbox-tools:
+	@command -v bwrap >/dev/null || [ "$$(uname)" != Linux ] || \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        apt-get update && apt-get install -y --no-install-recommends bubblewrap; \
+	    else \
+	        echo "the sandbox tests need bubblewrap: sudo apt-get install bubblewrap" >&2; \
+	    fi
 
 # Render the demo spec (once), fill it with the embedded model, run the filled project's own
 # tests, and show every unit. A second run finds nothing to fill and makes no model call.
@@ -54,13 +65,13 @@ docs: venv
 	$(BIN)/mkdocs build --strict
 
 bench-robustness: venv
-	$(BIN)/python benchmarks/robustness/run.py
+	$(BIN)/python -m benchmarks.robustness.run
 
 bench-throughput: venv
-	$(BIN)/python benchmarks/throughput/run.py
+	$(BIN)/python -m benchmarks.throughput.run
 
 bench-humaneval: venv local-model
-	$(BIN)/python benchmarks/humaneval/run.py
+	$(BIN)/python -m benchmarks.humaneval.run
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) site

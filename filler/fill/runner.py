@@ -1,17 +1,18 @@
-"""Run a candidate's tests on a temporary copy of the project, in a subprocess with a timeout.
+"""Run a candidate's tests, or a demo, on a temporary copy of the project, confined.
 
 The copy holds the candidate module (and any designed test files); the project itself is never
-touched. Provider keys are removed from the child's environment, so code under test cannot spend
-them, and a candidate that loops forever costs at most the timeout: the whole process group is
-killed.
+touched. The run happens in `sandbox`'s confinement (bubblewrap when it can start, resource
+limits always) with a wall-clock timeout: a candidate that loops forever costs at most the
+timeout, after which the whole process group is killed. Only the tail of the output is kept, so
+code that prints without end cannot grow filler.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
-import re
 import shutil
 import signal
 import sys
@@ -23,20 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from filler.fill.sandbox import Confinement, Limit, Limits, SandboxMode, confine, private_env
 from filler.writer import TEMP_SUFFIX
 
 __all__ = ["ScriptRun", "TestResult", "TestRun", "project_python", "run_script", "run_tests"]
 
 Outcome = Literal["passed", "failed", "skipped", "error"]
 
-_SECRET_ENV = re.compile(
-    r"(_API_KEY|_TOKEN|_SECRET|SECRET_|_PASSWORD)$|^(GOOGLE|GEMINI|GROQ|OPENAI)_"
-)
 _COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "venv", ".filler", "site", "__pycache__", ".pytest_cache", ".mypy_cache",
     ".ruff_cache", "*.egg-info", "dist", "build", f"*{TEMP_SUFFIX}",
 )  # fmt: skip
 _TRACE_LINES = 15
+# How long output may still arrive once the command has exited: without the sandbox, a daemon
+# it started can hold the pipe open for ever.
+_DRAIN_SECONDS = 1.0
+_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class TestRun:
     timed_out: bool
     seconds: float
     output: str = ""  # the tail of pytest's output, for when nothing could be collected
+    limit: Limit | None = None  # what stopped the run or cut its output, besides the timeout
 
     def outcome_of(self, node_id: str) -> Outcome:
         for result in self.results:
@@ -74,6 +78,7 @@ class ScriptRun:
     timed_out: bool
     seconds: float
     output: str
+    limit: Limit | None = None  # what stopped the run or cut its output, besides the timeout
 
     @property
     def ok(self) -> bool:
@@ -88,15 +93,6 @@ def project_python(root: Path) -> str:
     return sys.executable
 
 
-def _child_env(copy_root: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not _SECRET_ENV.search(k)}
-    src = str(copy_root / "src")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, str(copy_root), env.get("PYTHONPATH")]))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.pop("PYTEST_ADDOPTS", None)
-    return env
-
-
 def _make_copy(root: Path, files: Mapping[Path, str], into: Path) -> Path:
     copy_root = into / "project"
     shutil.copytree(root, copy_root, ignore=_COPY_IGNORE, symlinks=True)
@@ -107,28 +103,77 @@ def _make_copy(root: Path, files: Mapping[Path, str], into: Path) -> Path:
     return copy_root
 
 
+@dataclass(frozen=True)
+class _Ended:
+    returncode: int | None
+    timed_out: bool
+    output: str
+    limit: Limit | None
+
+
+class _Tail(asyncio.Protocol):
+    """Keeps the last `cap` bytes of a pipe; what came before is counted and dropped."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.kept = bytearray()
+        self.seen = 0
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        self.seen += len(data)
+        self.kept += data
+        if len(self.kept) > 2 * self.cap:  # trimmed in halves: linear in what is read
+            del self.kept[: -self.cap]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def text(self) -> str:
+        return self.kept[-self.cap :].decode("utf-8", "replace")
+
+
 async def _run(
-    argv: Sequence[str], cwd: Path, env: Mapping[str, str], timeout: float
-) -> tuple[int | None, bool, str]:
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=cwd,
-        env=dict(env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,  # its own process group, so children die with it
-    )
+    confined: Confinement, cwd: Path, env: Mapping[str, str], timeout: float, output_cap: int
+) -> _Ended:
+    read_end, write_end = os.pipe()
     try:
-        out, _ = await asyncio.wait_for(process.communicate(), timeout)
-    except TimeoutError:
-        _kill_group(process.pid)
-        await process.wait()
-        return None, True, ""
-    except BaseException:  # cancelled (Ctrl-C): leave no test process behind
-        _kill_group(process.pid)
+        process = await asyncio.create_subprocess_exec(
+            *confined.argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=write_end,
+            start_new_session=True,  # its own process group, so children die with it
+        )
+    except BaseException:
+        os.close(read_end)
         raise
-    return process.returncode, False, out.decode("utf-8", "replace")
+    finally:
+        os.close(write_end)
+    transport, tail = await asyncio.get_running_loop().connect_read_pipe(
+        functools.partial(_Tail, output_cap), os.fdopen(read_end, "rb", buffering=0)
+    )
+    timed_out = False
+    try:
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            timed_out = True
+        finally:  # cancelled (Ctrl-C) included: leave no process behind
+            _kill_group(process.pid)
+        await process.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(tail.closed), _DRAIN_SECONDS)
+    finally:
+        transport.close()
+    returncode = None if timed_out else process.returncode
+    limit = confined.limit_of(returncode)
+    if limit is None and tail.seen > output_cap:
+        limit = Limit.OUTPUT
+    return _Ended(returncode, timed_out, "" if timed_out else tail.text(), limit)
 
 
 def _kill_group(pid: int) -> None:
@@ -182,26 +227,33 @@ async def run_tests(
     *,
     timeout: float,
     python: str | None = None,
+    sandbox: SandboxMode = SandboxMode.AUTO,
+    limits: Limits = _LIMITS,
 ) -> TestRun:
-    """Run `node_ids` on a copy of `root` where `files` (relative path -> text) are written."""
+    """Run `node_ids` on a copy of `root` where `files` (relative path -> text) are written.
+
+    Raises ConfigError when `sandbox` is `bwrap` and bubblewrap cannot start.
+    """
     started = time.monotonic()
     if not node_ids:
         return TestRun((), False, 0.0)
     with tempfile.TemporaryDirectory(prefix="filler-tests-") as tmp:
-        copy_root = await asyncio.to_thread(_make_copy, root, files, Path(tmp))
         report = Path(tmp) / "junit.xml"
-        argv = [
-            python or project_python(root), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "-o", "addopts=", "--continue-on-collection-errors", f"--junitxml={report}",
+        args = [
+            "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+            "--continue-on-collection-errors", f"--junitxml={report}",
             "-o", "junit_family=xunit1", *node_ids,
         ]  # fmt: skip
-        _, timed_out, output = await _run(argv, copy_root, _child_env(copy_root), timeout)
+        ended = await _run_on_copy(
+            root, files, Path(tmp), args,
+            python=python, timeout=timeout, sandbox=sandbox, limits=limits,
+        )  # fmt: skip
         results = _parse_junit(report, node_ids)
-    if timed_out:
-        results = tuple(
-            TestResult(r.node_id, "error", f"timed out after {timeout:g} s") for r in results
-        )
-    return TestRun(results, timed_out, time.monotonic() - started, _tail(output))
+    stop = _stop_reason(ended, timeout)
+    if stop:
+        results = tuple(TestResult(r.node_id, "error", stop) for r in results)
+    output = _shown(ended, limits)
+    return TestRun(results, ended.timed_out, time.monotonic() - started, output, ended.limit)
 
 
 async def run_script(
@@ -211,11 +263,67 @@ async def run_script(
     *,
     timeout: float,
     python: str | None = None,
+    sandbox: SandboxMode = SandboxMode.AUTO,
+    limits: Limits = _LIMITS,
 ) -> ScriptRun:
-    """Run `script` (relative to the root) as `python script` on a copy holding `files`."""
+    """Run `script` (relative to the root) as `python script` on a copy holding `files`.
+
+    Raises ConfigError when `sandbox` is `bwrap` and bubblewrap cannot start.
+    """
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="filler-demo-") as tmp:
-        copy_root = await asyncio.to_thread(_make_copy, root, files, Path(tmp))
-        argv = [python or project_python(root), str(script)]
-        code, timed_out, output = await _run(argv, copy_root, _child_env(copy_root), timeout)
-    return ScriptRun(code, timed_out, time.monotonic() - started, _tail(output))
+        ended = await _run_on_copy(
+            root, files, Path(tmp), [str(script)],
+            python=python, timeout=timeout, sandbox=sandbox, limits=limits,
+        )  # fmt: skip
+    output = _shown(ended, limits)
+    if ended.limit in _STOPPING:  # the output does not say why it ends
+        output = f"{output}\n{_stop_reason(ended, timeout)}".strip()
+    return ScriptRun(
+        ended.returncode, ended.timed_out, time.monotonic() - started, output, ended.limit
+    )
+
+
+async def _run_on_copy(
+    root: Path,
+    files: Mapping[Path, str],
+    workdir: Path,
+    args: Sequence[str],
+    *,
+    python: str | None,
+    timeout: float,
+    sandbox: SandboxMode,
+    limits: Limits,
+) -> _Ended:
+    """`python args` on a copy of `root` holding `files`, made in `workdir`, confined."""
+
+    def prepare() -> tuple[Confinement, Path, dict[str, str]]:  # file system work: a thread's
+        copy_root = _make_copy(root, files, workdir)
+        env = private_env(workdir, [copy_root / "src", copy_root])
+        confined = confine(
+            python or project_python(root), args, workdir=workdir, cwd=copy_root,
+            timeout=timeout, limits=limits, mode=sandbox,
+        )  # fmt: skip
+        return confined, copy_root, env
+
+    confined, copy_root, env = await asyncio.to_thread(prepare)
+    return await _run(confined, copy_root, env, timeout, limits.output)
+
+
+_STOPPING = (Limit.CPU, Limit.FILE_SIZE)
+
+
+def _stop_reason(ended: _Ended, timeout: float) -> str:
+    """Why the run ended before its command did, or "" when it did not."""
+    if ended.timed_out:
+        return f"timed out after {timeout:g} s"
+    if ended.limit in _STOPPING:
+        return f"stopped by the {ended.limit} limit"
+    return ""
+
+
+def _shown(ended: _Ended, limits: Limits) -> str:
+    output = _tail(ended.output)
+    if ended.limit is Limit.OUTPUT:
+        output = f"[output over the {limits.output} byte limit: only its end is kept]\n{output}"
+    return output

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from filler.fill.runner import run_script, run_tests
+from filler.fill.sandbox import Limit
 from filler.writer import TEMP_SUFFIX
 from tests.helpers.projects import build_file_tree
 
@@ -97,6 +98,13 @@ def test_an_endless_loop_costs_at_most_the_timeout(project: Path) -> None:
     assert run.timed_out
     assert all(r.outcome == "error" and "timed out" in r.message for r in run.results)
     assert elapsed < 8
+
+
+def test_a_run_killed_by_a_limit_marks_every_result_with_it(project: Path) -> None:
+    kill = "import os, signal\n    os.kill(os.getpid(), signal.SIGXCPU)"
+    run = asyncio.run(run_tests(project, body(kill), IDS, timeout=30))
+    assert run.limit is Limit.CPU and not run.timed_out
+    assert {r.message for r in run.results} == {"stopped by the CPU time limit"}
 
 
 def test_provider_keys_are_removed_from_the_child(
