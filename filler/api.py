@@ -109,6 +109,7 @@ def fill(
         keep_designed_tests=flags.keep_designed_tests,
         retry=flags.retry,
         report_path=flags.report,
+        sandbox=settings.sandbox,
     )
 
     async def run() -> RunRecord:

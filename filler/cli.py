@@ -75,6 +75,11 @@ _FILL_OPTIONS: list[_Decorator] = [
     click.option("--samples", type=click.IntRange(1), help="Candidates per round."),
     click.option("--test-timeout", type=click.FloatRange(0.1), help="Seconds per test run."),
     click.option(
+        "--sandbox",
+        type=click.Choice(["auto", "bwrap", "none"]),
+        help="Where generated code runs: bubblewrap, or resource limits only (default: auto).",
+    ),
+    click.option(
         "--design-tests/--no-design-tests",
         default=None,
         help="Ask the model for extra tests first (advisory; default: on, off for local).",
@@ -170,6 +175,8 @@ def _summary(record: RunRecord) -> int:
         table.add_row(unit.unit, unit.outcome, tests, str(unit.rounds), str(unit.stats.tokens),
                       f"{unit.seconds:.1f}", unit.reason)  # fmt: skip
     err.print(table)
+    for note in record.notes:
+        err.print(note, markup=False)
     stats = record.stats
     cost = f", ${stats.cost_usd:.4f}" if stats.cost_usd is not None else ""
     err.print(

@@ -8,8 +8,8 @@ from its class. A setting that cannot work raises `ConfigError`: one line naming
 value came from and what to set.
 
 `[tool.filler]` keys: provider, model, base-url, max-rounds, samples, jobs, test-timeout,
-temperature, max-tokens, rpm, tpm, max-concurrency, timeout, model-path. API keys are read
-from the environment only.
+temperature, max-tokens, rpm, tpm, max-concurrency, timeout, model-path, sandbox. API keys are
+read from the environment only.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from filler.errors import ConfigError
+from filler.fill.sandbox import SandboxMode
 from filler.providers import PROVIDERS
 from filler.providers.base import Provider, ProviderSettings
 from filler.providers.retry import RetryPolicy
@@ -50,6 +51,7 @@ class Settings:
     max_tokens: int = 1024
     record_path: Path | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sandbox: SandboxMode = SandboxMode.AUTO  # where generated code runs
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Overrides:
     samples: int | None = None
     jobs: int | None = None
     test_timeout: float | None = None
+    sandbox: str | None = None
 
 
 def _positive_int(value: object) -> int:
@@ -88,6 +91,13 @@ def _temperature(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 2:
         raise ValueError("expected a number from 0 to 2")
     return float(value)
+
+
+def _sandbox_mode(value: object) -> SandboxMode:
+    try:
+        return SandboxMode(str(value).strip().lower())
+    except ValueError:
+        raise ValueError(f"expected one of {', '.join(SandboxMode)}") from None
 
 
 def _text(value: object) -> str:
@@ -126,9 +136,11 @@ _MAX_TOKENS = _Option("max-tokens", _positive_int)
 _RPM = _Option("rpm", _positive_int)
 _TPM = _Option("tpm", _positive_int)
 _MAX_CONCURRENCY = _Option("max-concurrency", _positive_int)
+_SANDBOX = _Option("sandbox", _sandbox_mode, env=("FILLER_SANDBOX",))
 _OPTIONS = (
     _PROVIDER, _MODEL, _BASE_URL, _MODEL_PATH, _TIMEOUT, _REPLIES, _RECORD, _MAX_ROUNDS,
     _SAMPLES, _JOBS, _TEST_TIMEOUT, _TEMPERATURE, _MAX_TOKENS, _RPM, _TPM, _MAX_CONCURRENCY,
+    _SANDBOX,
 )  # fmt: skip
 _TABLE_KEYS = tuple(option.key for option in _OPTIONS if option.in_table)
 
@@ -233,6 +245,7 @@ def load_settings(
         temperature=sources.value(_TEMPERATURE, Settings.temperature),
         max_tokens=sources.value(_MAX_TOKENS, Settings.max_tokens),
         record_path=Path(record) if record else None,
+        sandbox=sources.value(_SANDBOX, Settings.sandbox),
     )
 
 

@@ -6,6 +6,7 @@ import ast
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -166,3 +167,22 @@ def test_ctrl_c_leaves_whole_files_and_a_rerun_resumes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert re.search(r"\d filled and verified, 0 left as stubs", done.stderr)
     assert set(read_lock(project / ".filler" / "lock.json").units) == set(STRKIT)
+
+
+def test_a_run_without_sandbox_says_so_once(tmp_path: Path) -> None:
+    assert filler("new", SPEC, tmp_path / "p", "--no-fill").returncode == 0
+    replies = write_replies(tmp_path / "r.json", {"strkit.arith:add": STRKIT["strkit.arith:add"]})
+    args = ("fill", tmp_path / "p", "--replies", replies, "--only", "strkit.arith:add")
+    unsandboxed = filler(*args, "--sandbox", "none")
+    assert unsandboxed.returncode == 0, unsandboxed.stderr
+    assert "sandbox" not in unsandboxed.stderr  # chosen, so nothing to say
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "git").symlink_to(str(shutil.which("git")))
+    forced = filler(*args, "--force", "strkit.arith:add", "--sandbox", "bwrap",
+                    env={"PATH": str(tools)})  # fmt: skip
+    assert forced.returncode == 2
+    assert forced.stderr.count("bubblewrap cannot start") == 1
+    auto = filler(*args, "--force", "strkit.arith:add", env={"PATH": str(tools)})
+    assert auto.returncode == 0, auto.stderr
+    assert auto.stderr.count("no sandbox for generated code") == 1

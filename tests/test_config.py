@@ -9,6 +9,7 @@ import pytest
 
 from filler.config import Overrides, Settings, load_settings
 from filler.errors import ConfigError
+from filler.fill.sandbox import SandboxMode
 from filler.providers.base import ProviderSettings
 from tests.helpers.wire import OLLAMA, LoopbackServer
 
@@ -31,6 +32,7 @@ def test_defaults_without_any_setting() -> None:
     assert (settings.test_timeout, settings.temperature, settings.max_tokens) == (10.0, 0.0, 1024)
     assert (settings.rpm, settings.tpm, settings.max_concurrency) == (None, None, None)
     assert settings.record_path is None
+    assert settings.sandbox is SandboxMode.AUTO
 
 
 def test_every_table_key_is_read(tmp_path: Path) -> None:
@@ -50,6 +52,7 @@ tpm = 6000
 max-concurrency = 3
 timeout = 60
 model-path = "models/x.gguf"
+sandbox = "none"
 """,
     )
     settings = load_settings(root, NO_FLAGS, {})
@@ -63,6 +66,7 @@ model-path = "models/x.gguf"
     assert (settings.max_rounds, settings.samples, settings.jobs) == (5, 2, 8)
     assert (settings.test_timeout, settings.temperature, settings.max_tokens) == (30.0, 0.2, 2048)
     assert (settings.rpm, settings.tpm, settings.max_concurrency) == (30, 6000, 3)
+    assert settings.sandbox is SandboxMode.NONE
 
 
 def test_flag_beats_environment_beats_table(tmp_path: Path) -> None:
@@ -213,6 +217,16 @@ def test_bad_table_values_name_the_key_and_the_fix(
 def test_bad_flag_values_name_the_flag() -> None:
     with pytest.raises(ConfigError, match="--samples: expected a positive integer, not -2"):
         load_settings(None, Overrides(samples=-2), NO_OLLAMA)
+
+
+def test_the_sandbox_setting_comes_from_flag_environment_or_table(tmp_path: Path) -> None:
+    root = project(tmp_path, 'sandbox = "bwrap"')
+    assert load_settings(root, NO_FLAGS, NO_OLLAMA).sandbox is SandboxMode.BWRAP
+    environ = {**NO_OLLAMA, "FILLER_SANDBOX": "none"}
+    assert load_settings(root, NO_FLAGS, environ).sandbox is SandboxMode.NONE
+    assert load_settings(root, Overrides(sandbox="auto"), environ).sandbox is SandboxMode.AUTO
+    with pytest.raises(ConfigError, match="FILLER_SANDBOX: expected one of auto, bwrap, none"):
+        load_settings(None, NO_FLAGS, {**NO_OLLAMA, "FILLER_SANDBOX": "docker"})
 
 
 def test_tool_filler_must_be_a_table(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from filler.fill.flow import (
     fill_flow,
 )
 from filler.fill.runner import run_script, run_tests
+from filler.fill.sandbox import SandboxMode, fallback_notice
 from filler.fill.workers import Workers
 from filler.gates.judge import AllowedImports, Fits, Pending, carry_in_turn, judge_in_turn
 from filler.lockfile import (
@@ -76,6 +77,7 @@ class FillOptions:
     keep_designed_tests: bool = False
     retry: bool = False
     report_path: Path | None = None
+    sandbox: SandboxMode = SandboxMode.AUTO
 
 
 @dataclass(frozen=True)
@@ -289,7 +291,13 @@ class _Run:
         files = {job.module.path: step.module_source}
         timeout = self.options.test_timeout
         if job.is_demo:
-            script = await run_script(self.project.root, files, job.module.path, timeout=timeout)
+            script = await run_script(
+                self.project.root,
+                files,
+                job.module.path,
+                timeout=timeout,
+                sandbox=self.options.sandbox,
+            )
             return Check(script=script)
         spec_ids = [t.node_id for t in self.tests.get(job.unit.id, ())]
         designed_ids: list[str] = []
@@ -298,7 +306,13 @@ class _Run:
             designed_ids = [
                 f"{DESIGNED_FILE.as_posix()}::{name}" for name in _test_names(step.designed_tests)
             ]
-        run = await run_tests(self.project.root, files, [*spec_ids, *designed_ids], timeout=timeout)
+        run = await run_tests(
+            self.project.root,
+            files,
+            [*spec_ids, *designed_ids],
+            timeout=timeout,
+            sandbox=self.options.sandbox,
+        )
         by_id = {r.node_id: r for r in run.results}
         return Check(
             spec=tuple(by_id[n] for n in spec_ids),
@@ -505,6 +519,8 @@ async def fill_project(
     """Fill every unit the lock rules and the options select; return the run record."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
+    # Before any model call: a forced sandbox that cannot start is a ConfigError.
+    sandbox_notice = fallback_notice(options.sandbox)
     units = project_units(project)
     lock = read_lock(project.lock_path)
     jobs = select_jobs(units, lock, options, (provider.name, provider.model))
@@ -556,7 +572,11 @@ async def fill_project(
         started_at=started_at,
         seconds=round(time.monotonic() - started, 3),
         units=tuple(records),
-        notes=(f"stopped early: {run.stop_reason}",) if run.stop_reason else (),
+        notes=tuple(
+            note
+            for note in (sandbox_notice, run.stop_reason and f"stopped early: {run.stop_reason}")
+            if note
+        ),
     )
     if not options.dry_run:
         write_report(record, project.state_dir / "last-run.json")

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from filler import api
+from filler.errors import ConfigError
 from filler.lockfile import read_lock
 from filler.project import load_project
 from filler.source.units import find_units
@@ -195,3 +196,23 @@ def test_many_jobs_write_exactly_what_one_job_writes(filled: Path, tmp_path: Pat
     assert len(record.filled) == len(STRKIT)
     for module in ("src/strkit/arith.py", "src/strkit/text.py", "examples/arith_demo.py"):
         assert (project / module).read_text() == (filled / module).read_text(), module
+
+
+def test_the_sandbox_setting_reaches_every_run(
+    filled: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No bwrap on PATH: `bwrap` refuses before any model call, `auto` says so in the record."""
+    project = copy_of(filled, tmp_path)
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "git").symlink_to(str(shutil.which("git")))
+    monkeypatch.setenv("PATH", str(tools))
+    force = ("strkit.arith:add",)
+    with pytest.raises(ConfigError, match=r"--sandbox bwrap: bubblewrap cannot start"):
+        api.fill(project, replay(tmp_path, {}, force=force, sandbox="bwrap"))
+    replies = {"strkit.arith:add": STRKIT["strkit.arith:add"]}
+    record = api.fill(project, replay(tmp_path, replies, force=force, sandbox="auto"))
+    assert [u.outcome for u in record.units] == ["filled"]
+    (notice,) = record.notes
+    assert notice.startswith("no sandbox for generated code (")
+    assert notice.endswith("it runs with resource limits only")
