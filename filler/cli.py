@@ -73,7 +73,11 @@ _FILL_OPTIONS: list[_Decorator] = [
     click.option("--dry-run", is_flag=True, help="Print a unified diff; write nothing."),
     click.option("--jobs", type=click.IntRange(1), help="Units in flight at once."),
     click.option("--samples", type=click.IntRange(1), help="Candidates per round."),
-    click.option("--test-timeout", type=click.FloatRange(0.1), help="Seconds per test run."),
+    click.option(
+        "--test-timeout",
+        type=click.FloatRange(0.1),
+        help="CPU seconds per test run (its wall-clock limit is 3x + 10 s).",
+    ),
     click.option(
         "--sandbox",
         type=click.Choice(["auto", "bwrap", "none"]),

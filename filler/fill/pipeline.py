@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import difflib
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -179,6 +180,9 @@ class _Run:
     file_locks: FileLocks = field(default_factory=FileLocks)
     queued: defaultdict[Path, list[_Queued]] = field(default_factory=lambda: defaultdict(list))
     lock_mutex: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Test runs are CPU work: as many at once as there are cores, whatever --jobs says, so that
+    # a run's limits measure its candidate and not the runs queued beside it.
+    test_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_cores()))
     stop_reason: str = ""
 
     # -- one unit -----------------------------------------------------------------------------
@@ -291,13 +295,14 @@ class _Run:
         files = {job.module.path: step.module_source}
         timeout = self.options.test_timeout
         if job.is_demo:
-            script = await run_script(
-                self.project.root,
-                files,
-                job.module.path,
-                timeout=timeout,
-                sandbox=self.options.sandbox,
-            )
+            async with self.test_slots:
+                script = await run_script(
+                    self.project.root,
+                    files,
+                    job.module.path,
+                    timeout=timeout,
+                    sandbox=self.options.sandbox,
+                )
             return Check(script=script)
         spec_ids = [t.node_id for t in self.tests.get(job.unit.id, ())]
         designed_ids: list[str] = []
@@ -306,13 +311,14 @@ class _Run:
             designed_ids = [
                 f"{DESIGNED_FILE.as_posix()}::{name}" for name in _test_names(step.designed_tests)
             ]
-        run = await run_tests(
-            self.project.root,
-            files,
-            [*spec_ids, *designed_ids],
-            timeout=timeout,
-            sandbox=self.options.sandbox,
-        )
+        async with self.test_slots:
+            run = await run_tests(
+                self.project.root,
+                files,
+                [*spec_ids, *designed_ids],
+                timeout=timeout,
+                sandbox=self.options.sandbox,
+            )
         by_id = {r.node_id: r for r in run.results}
         return Check(
             spec=tuple(by_id[n] for n in spec_ids),
@@ -424,6 +430,10 @@ class _Run:
         if self.options.keep_designed_tests:
             stem = f"test_{job.unit.module.rsplit('.', 1)[-1]}_{job.unit.qualname.lower()}_designed"
             atomic_write(self.project.root / "tests" / "designed" / f"{stem}.py", designed)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _lock_entry(

@@ -2,9 +2,10 @@
 
 The copy holds the candidate module (and any designed test files); the project itself is never
 touched. The run happens in `sandbox`'s confinement (bubblewrap when it can start, resource
-limits always) with a wall-clock timeout: a candidate that loops forever costs at most the
-timeout, after which the whole process group is killed. Only the tail of the output is kept, so
-code that prints without end cannot grow filler.
+limits always). `timeout` is the run's CPU time: a candidate that loops forever is stopped by
+it, whatever else the machine is doing, and the report says so; a far longer wall-clock limit
+(`wall_limit`) catches one that only waits, and then the whole process group is killed. Only
+the tail of the output is kept, so code that prints without end cannot grow filler.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ _DRAIN_SECONDS = 1.0
 _LIMITS = Limits()
 
 
+def wall_limit(cpu_seconds: float) -> float:
+    """The wall-clock limit of a run whose CPU time is limited to `cpu_seconds`.
+
+    The CPU limit measures the candidate; the wall limit only catches one that waits (sleeps,
+    blocks on a read) and so must not fire first on a busy machine: generously above it.
+    """
+    return 3 * cpu_seconds + 10
+
+
 @dataclass(frozen=True)
 class TestResult:
     __test__ = False  # not a pytest test class, whatever its name
@@ -61,15 +71,6 @@ class TestRun:
     seconds: float
     output: str = ""  # the tail of pytest's output, for when nothing could be collected
     limit: Limit | None = None  # what stopped the run or cut its output, besides the timeout
-
-    def outcome_of(self, node_id: str) -> Outcome:
-        for result in self.results:
-            if result.node_id == node_id:
-                return result.outcome
-        return "error"
-
-    def passed(self, node_ids: Sequence[str]) -> int:
-        return sum(self.outcome_of(n) == "passed" for n in node_ids)
 
 
 @dataclass(frozen=True)
@@ -307,7 +308,7 @@ async def _run_on_copy(
         return confined, copy_root, env
 
     confined, copy_root, env = await asyncio.to_thread(prepare)
-    return await _run(confined, copy_root, env, timeout, limits.output)
+    return await _run(confined, copy_root, env, wall_limit(timeout), limits.output)
 
 
 _STOPPING = (Limit.CPU, Limit.FILE_SIZE)
@@ -316,7 +317,9 @@ _STOPPING = (Limit.CPU, Limit.FILE_SIZE)
 def _stop_reason(ended: _Ended, timeout: float) -> str:
     """Why the run ended before its command did, or "" when it did not."""
     if ended.timed_out:
-        return f"timed out after {timeout:g} s"
+        return f"timed out: {wall_limit(timeout):g} s of wall-clock time passed"
+    if ended.limit is Limit.CPU:
+        return f"stopped by the CPU time limit ({timeout:g} s)"
     if ended.limit in _STOPPING:
         return f"stopped by the {ended.limit} limit"
     return ""

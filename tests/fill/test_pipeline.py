@@ -33,7 +33,9 @@ def replay(
     path = write_replies(
         tmp_path / f"replies-{len(list(tmp_path.glob('replies-*')))}.json", replies
     )
-    return api.FillFlags(provider="replay", replies=str(path), test_timeout=30, **flags)
+    return api.FillFlags(
+        **{"provider": "replay", "replies": str(path), "test_timeout": 30, **flags}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +218,13 @@ def test_the_sandbox_setting_reaches_every_run(
     (notice,) = record.notes
     assert notice.startswith("no sandbox for generated code (")
     assert notice.endswith("it runs with resource limits only")
+
+
+def test_more_jobs_than_cores_lose_no_correct_unit_to_the_queue(
+    filled: Path, tmp_path: Path
+) -> None:
+    """Eight units in flight on this machine's cores, each run limited to 4 s of CPU time: the
+    runs wait for a core instead of sharing two, and what is measured is each one's own CPU."""
+    project = copy_of(filled, tmp_path)
+    record = api.fill(project, replay(tmp_path, STRKIT, jobs=8, test_timeout=4, force=("*",)))
+    assert [u.outcome for u in record.units] == ["filled"] * len(STRKIT), record.to_json()
