@@ -8,12 +8,18 @@ line, what the model should do instead:
     signature    every target keeps its signature (decorators, parameters, defaults, async;
                  annotations are the skeleton's whatever the reply wrote)
     stub         no target body is a stub or a placeholder (`...`, `pass`, "rest of code")
+    conduct      the code does nothing a body has no business doing: inspect frames, patch
+                 the interpreter or pytest, take over the process, read the tests or the
+                 run's files, give an object of its own an always-true `__eq__`
     imports      imports come from the standard library, the spec's dependencies or the package
     helpers      new functions, classes and constants are private and collide with nothing
     toplevel     nothing runs at import time (calls, loops, I/O, asserts)
     definitions  nothing else the module defines changes (`__all__`, class attributes)
     compile      the merged module compiles
     names        the merged module uses no undefined name
+    demo         a demo's `main()` calls something it imports from the package
+    lint         the project's `ruff check` passes after its safe fixes (`filler.gates.lint`:
+                 ruff runs in the flow, which repairs on it and ranks by it)
 
 Harmless extras are dropped instead of refused: the reply's module docstring, an
 `if __name__ == "__main__":` block, an import of the module itself, and copies of definitions the
@@ -27,8 +33,9 @@ module are written together: each comes out as `Fits` (its unit and verdict) or 
 A verdict nothing it rests on has changed for is carried over instead (`filler.gates.rebase`);
 `carry_in_turn` does only that, cheaply, or says a candidate needs judging.
 
-Three gates ask a module of their own: signature `filler.gates.signatures`, stub
-`filler.gates.placeholders` and names `filler.gates.undefined`.
+Five gates ask a module of their own: signature `filler.gates.signatures`, stub
+`filler.gates.placeholders`, names `filler.gates.undefined`, and conduct and demo
+`filler.gates.conduct`.
 """
 
 from __future__ import annotations
@@ -45,10 +52,12 @@ import libcst as cst
 
 from filler.errors import ProjectError
 from filler.fill.extract import Candidate
+from filler.gates.conduct import idle_demo, is_demo_module, misconduct
 from filler.gates.placeholders import Position, comments_of, find_placeholder
 from filler.gates.rebase import rebase
 from filler.gates.signatures import signature_problem
 from filler.gates.undefined import undefined_names
+from filler.source.concrete import parsed
 from filler.source.merge import merge
 from filler.source.syntax import (
     DefinitionNode,
@@ -60,7 +69,6 @@ from filler.source.syntax import (
     is_public_or_dunder,
     methods_by_name,
     module_bindings,
-    parsed,
     tree_of,
 )
 from filler.source.units import Unit, body_sha, find_unit
@@ -88,12 +96,15 @@ class Gate(enum.StrEnum):
     TARGET = "target"
     SIGNATURE = "signature"
     STUB = "stub"
+    CONDUCT = "conduct"
     IMPORTS = "imports"
     HELPERS = "helpers"
     TOPLEVEL = "toplevel"
     DEFINITIONS = "definitions"
     COMPILE = "compile"
     NAMES = "names"
+    DEMO = "demo"
+    LINT = "lint"
 
 
 @dataclass(frozen=True)
@@ -151,7 +162,7 @@ def judge(module_source: str, unit: Unit, candidate: Candidate, allowed: Allowed
     if forgotten:
         imports = "".join(f"\nimport {name}" for name in forgotten)
         merged = merge(module_source, unit, replace(candidate, code=candidate.code + imports))
-    for check in (_compiles, _defined_names):
+    for check in (_compiles, _defined_names, _demo):
         rejection = check(review, merged)
         if rejection is not None:
             return rejection
@@ -452,6 +463,12 @@ def _stub(review: _Review) -> Rejected | None:
     return None
 
 
+def _conduct(review: _Review) -> Rejected | None:
+    merged = list(review.with_role(_Role.IMPORT, _Role.TARGET, _Role.HELPER))
+    offence = misconduct(merged, review.skeleton)
+    return None if offence is None else review.reject(Gate.CONDUCT, offence.reason, offence.node)
+
+
 def _imports(review: _Review) -> Rejected | None:
     allowed = review.allowed
     permitted = ", ".join(["the standard library", allowed.package, *sorted(allowed.third_party)])
@@ -577,6 +594,7 @@ _GATES: tuple[Callable[[_Review], Rejected | None], ...] = (
     _target,
     _signature,
     _stub,
+    _conduct,
     _imports,
     _helpers,
     _toplevel,
@@ -615,6 +633,16 @@ def _defined_names(review: _Review, merged: str) -> Rejected | None:
     name = sorted(missing)[0]
     reason = f"{name} is not defined: import it or define it in your code"
     return review.reject(Gate.NAMES, reason, _first_use(review, name))
+
+
+def _demo(review: _Review, _: str) -> Rejected | None:
+    """A demo must show its feature at work: exit 0 alone says nothing."""
+    target = review.target()
+    if not is_demo_module(review.unit.module) or not isinstance(target, FunctionNode):
+        return None
+    merged = list(review.with_role(_Role.IMPORT, _Role.TARGET, _Role.HELPER))
+    offence = idle_demo(target, merged, review.skeleton, review.allowed.package)
+    return None if offence is None else review.reject(Gate.DEMO, offence.reason, offence.node)
 
 
 def _newly_undefined(review: _Review, merged: str) -> frozenset[str]:

@@ -210,7 +210,7 @@ def test_a_demo_must_run_and_must_use_the_feature() -> None:
         module=demo_module,
     )
     second = steps[1]
-    assert isinstance(second, AskModel) and "must call add" in second.messages[-1].content
+    assert isinstance(second, AskModel) and "main() must call" in second.messages[-1].content
     assert isinstance(steps[2], RunCandidate)
     assert result.accepted is not None
 

@@ -115,6 +115,26 @@ def test_public_surface() -> None:
     ]
 
 
+def test_conduct_runs_right_after_the_stub_gate_and_demo_right_after_names() -> None:
+    order = [gate.value for gate in Gate]
+    assert order[:6] == ["parse", "target", "signature", "stub", "conduct", "imports"]
+    assert order[order.index("names") + 1] == "demo"
+
+
+def test_a_demo_is_judged_by_every_gate_and_must_call_the_package() -> None:
+    demo = '"""Demo."""\n\n\ndef main() -> None:\n    """Show."""\n    raise NotImplementedError\n'
+    idle = fill(demo, "```python\ndef main() -> None:\n    print(1)\n```", module="examples.x_demo")
+    assert isinstance(idle, Rejected) and idle.gate is Gate.DEMO
+    calls = (
+        "from textkit.tokenize import word_tokens\n\n\n"
+        "def main() -> None:\n    print(word_tokens('a'))"
+    )
+    busy = fill(demo, f"```python\n{calls}\n```", module="examples.x_demo")
+    assert isinstance(busy, Accepted)
+    # Outside examples/ the same code is an ordinary function: no demo gate.
+    assert isinstance(fill(demo, "```python\ndef main() -> None:\n    print(1)\n```"), Accepted)
+
+
 def test_a_good_reply_is_accepted_with_the_body_sha_of_what_it_wrote() -> None:
     verdict = accepted(GOOD)
     unit = next(
