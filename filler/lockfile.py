@@ -13,11 +13,24 @@ written. Comparing them with the unit on disk gives its state:
 
 (*) unless this provider and model already failed on this very spec (`--retry` tries again).
 `--force` fills whatever it matches.
+
+Versions: 1 hashed bodies without their comments; 2 counts comments (`filler.source.units`).
+`read_lock` migrates a version-1 lock as it reads it (`_comments_count_in_body_sha`): an entry
+whose `body_sha` matches the old hash of the body on disk gets the new hash of that body, so
+upgrading filler turns no filled unit `edited`; the migrated lock is written back at once.
+
+A lock that cannot be read (not JSON, not UTF-8, not a map, entries of the wrong shape, a folder
+in its place) is a `ProjectError`, one line, whose advice depends on git: restore it from git
+where git tracks it, else delete it and start over (filled bodies then count as hand-written and
+are kept).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
+import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
@@ -25,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from filler.errors import ProjectError
+from filler.git import run_git
 from filler.writer import atomic_write
 
 if TYPE_CHECKING:
@@ -42,7 +56,8 @@ __all__ = [
     "write_lock",
 ]
 
-LOCK_VERSION = 1
+LOCK_VERSION = 2
+_COMMENTLESS_BODY_SHA = 1  # the version whose body_sha left comments out
 
 
 class State(StrEnum):
@@ -83,28 +98,44 @@ class LockEntry:
         return self.outcome is LockOutcome.FAILED
 
     @classmethod
-    def from_json(cls, unit_id: str, data: Mapping[str, Any]) -> LockEntry:
-        try:
-            return cls(
-                spec_hash=str(data["spec_hash"]),
-                body_sha=str(data["body_sha"]),
-                provider=str(data.get("provider", "")),
-                model=str(data.get("model", "")),
-                rounds=int(data.get("rounds", 0)),
-                tests_passed=int(data.get("tests_passed", 0)),
-                tests_total=int(data.get("tests_total", 0)),
-                seconds=float(data.get("seconds", 0.0)),
-                tokens=int(data.get("tokens", 0)),
-                recorded_at=str(data.get("recorded_at", "")),
-                targets=tuple(data.get("targets", ())),
-                outcome=LockOutcome(data.get("outcome", LockOutcome.FILLED)),
-                reason=str(data.get("reason", "")),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProjectError(
-                f"lock entry {unit_id!r} is damaged ({exc}); delete it from .filler/lock.json "
-                "to have the unit treated as hand-written"
-            ) from exc
+    def from_json(cls, data: object) -> LockEntry:
+        """The entry `data` holds; ValueError naming what is wrong with its shape."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a {type(data).__name__} instead of a map")
+        targets = data.get("targets", [])
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            raise ValueError("`targets` is not a list of names")
+        return cls(
+            spec_hash=_text(data, "spec_hash", required=True),
+            body_sha=_text(data, "body_sha", required=True),
+            provider=_text(data, "provider"),
+            model=_text(data, "model"),
+            rounds=int(_number(data, "rounds")),
+            tests_passed=int(_number(data, "tests_passed")),
+            tests_total=int(_number(data, "tests_total")),
+            seconds=float(_number(data, "seconds")),
+            tokens=int(_number(data, "tokens")),
+            recorded_at=_text(data, "recorded_at"),
+            targets=tuple(targets),
+            outcome=LockOutcome(data.get("outcome", LockOutcome.FILLED)),
+            reason=_text(data, "reason"),
+        )
+
+
+def _text(data: Mapping[str, Any], key: str, *, required: bool = False) -> str:
+    if key not in data and required:
+        raise ValueError(f"`{key}` is missing")
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"`{key}` is not a string")
+    return value
+
+
+def _number(data: Mapping[str, Any], key: str) -> float:
+    value = data.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"`{key}` is not a number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -155,23 +186,105 @@ def unit_status(unit: Unit, entry: LockEntry | None) -> UnitStatus:
 
 
 def read_lock(path: Path) -> Lock:
+    """The lock at `path` (empty if there is none), migrated to `LOCK_VERSION`.
+
+    ProjectError, one line with the advice that fits, if it cannot be read.
+    """
     if not path.exists():
         return Lock()
+    if path.is_dir():
+        raise _damaged(path, "is a folder, not a file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise _damaged(path, f"is not UTF-8 text (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:
-        raise ProjectError(
-            f"{path} is not valid JSON ({exc}); restore it from git (`git checkout -- {path}`)"
-        ) from exc
-    version = data.get("version") if isinstance(data, dict) else None
-    if version != LOCK_VERSION:
-        raise ProjectError(
-            f"{path} has version {version!r}; this filler reads version {LOCK_VERSION} "
-            "(upgrade copier-filler, or restore the file from git)"
-        )
-    units = data.get("units") or {}
-    return Lock({uid: LockEntry.from_json(uid, entry) for uid, entry in units.items()})
+        raise _damaged(path, f"is not valid JSON ({exc})") from exc
+    except OSError as exc:
+        raise ProjectError(f"{path} could not be read: {exc.strerror or exc}") from exc
+    if not isinstance(data, dict):
+        raise _damaged(path, f"holds a {_json_type(data)} instead of a map")
+    version = data.get("version")
+    number = version if isinstance(version, int) and not isinstance(version, bool) else None
+    if number not in (_COMMENTLESS_BODY_SHA, LOCK_VERSION):
+        if number is not None and number > LOCK_VERSION:
+            raise ProjectError(
+                f"{path} has version {version}, newer than this filler reads ({LOCK_VERSION}): "
+                "upgrade copier-filler"
+            )
+        raise _damaged(path, f"has no version this filler knows ({version!r})")
+    units = {} if data.get("units") is None else data["units"]
+    if not isinstance(units, dict):
+        raise _damaged(path, f"holds a {_json_type(units)} as `units` instead of a map")
+    entries = {}
+    for unit_id, entry in units.items():
+        try:
+            entries[unit_id] = LockEntry.from_json(entry)
+        except ValueError as exc:
+            raise _damaged(path, f"has a damaged entry {unit_id!r}: {exc}") from exc
+    if number == _COMMENTLESS_BODY_SHA:
+        migrated = Lock(_comments_count_in_body_sha(path, entries))
+        # Stored at once: the old hash cannot see a comment edited after the upgrade.
+        with contextlib.suppress(ProjectError):
+            write_lock(path, migrated)
+        return migrated
+    return Lock(entries)
+
+
+def _comments_count_in_body_sha(path: Path, entries: dict[str, LockEntry]) -> dict[str, LockEntry]:
+    """The migration from version 1: an entry whose body_sha is the comment-blind hash of the
+    body on disk gets that body's new hash (nobody edited it); the others stay as they are,
+    which still tells them `edited` (their old hash matches neither)."""
+    # Imported here: the lock is read by every command, a version-1 lock only once per project.
+    from filler.project import load_project
+    from filler.source.units import find_unit, legacy_body_sha
+
+    try:
+        project = load_project(path.parent)
+    except ProjectError:
+        return entries  # a lock outside a project: no bodies to compare with
+    if project.lock_path.resolve() != path.resolve():
+        return entries
+    upgraded = dict(entries)
+    for module in project.modules():
+        for unit_id, entry in entries.items():
+            name, _, qualname = unit_id.partition(":")
+            if name != module.name or not entry.body_sha:
+                continue
+            unit = find_unit(module.source, module.name, module.path, qualname)
+            if unit and legacy_body_sha(module.source, qualname) == entry.body_sha:
+                upgraded[unit_id] = replace(entry, body_sha=unit.body_sha)
+    return upgraded
+
+
+def _json_type(value: object) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _damaged(path: Path, what: str) -> ProjectError:
+    return ProjectError(f"{path} {what}; {_lock_advice(path)}")
+
+
+def _lock_advice(path: Path) -> str:
+    """How to get a readable lock back: from git if git tracks it, else by starting over."""
+    remove = f"`rm -r {path}`" if path.is_dir() else f"`rm {path}`"
+    try:
+        tracked = run_git(path.parent, "ls-files", "--error-unmatch", "--", path.name)
+    except (OSError, subprocess.SubprocessError):
+        tracked = None
+    if tracked is not None and tracked.returncode == 0:
+        restore = f"`git checkout -- {path}`"
+        return f"restore it from git ({f'{remove}, then ' if path.is_dir() else ''}{restore})"
+    return (
+        f"git does not track it: to start over, delete it ({remove}); filled bodies then count "
+        "as hand-written (`manual`) and are kept, stubs are filled"
+    )
 
 
 def write_lock(path: Path, lock: Lock) -> None:
-    atomic_write(path, lock.to_json())
+    try:
+        atomic_write(path, lock.to_json())
+    except OSError as exc:
+        raise ProjectError(f"{path} could not be written: {exc.strerror or exc}") from exc

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
 
+from filler import api
 from filler.errors import ProjectError
 from filler.lockfile import LOCK_VERSION, Lock, LockEntry, State, read_lock, unit_status, write_lock
-from filler.source.units import Unit, find_units
+from filler.source.units import Unit, find_unit, find_units, legacy_body_sha
+from tests.helpers.projects import CHECKOUT, git
+
+SPEC = CHECKOUT / "examples" / "specs" / "strkit.yml"
 
 STUB = 'def f(x: int) -> int:\n    """Twice x."""\n    raise NotImplementedError\n'
 FILLED = STUB.replace("raise NotImplementedError", "return 2 * x")
@@ -72,16 +80,137 @@ def test_the_lock_round_trips_sorted_and_versioned(tmp_path: Path) -> None:
     assert set(lock.without({"pkg.m:f"}).units) == {"pkg.m:g", "pkg.m:h"}
 
 
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("{not json", "is not valid JSON"),
-        ('{"version": 99, "units": {}}', "has version 99"),
-        ('{"version": 1, "units": {"pkg.m:f": {"body_sha": "x"}}}', "lock entry 'pkg.m:f'"),
-    ],
-)
-def test_a_damaged_lock_is_a_clear_project_error(tmp_path: Path, text: str, message: str) -> None:
+DAMAGED: list[tuple[bytes, str]] = [
+    (b"{not json", "is not valid JSON"),
+    (b'["pkg.m:f"]', "holds a list instead of a map"),
+    (b'{"version": 2, "units": "\xff\xfe"}', "is not UTF-8 text"),
+    (b'{"version": 2, "units": []}', "holds a list as `units` instead of a map"),
+    (b'{"version": 2, "units": {"pkg.m:f": {"body_sha": "x"}}}', "`spec_hash` is missing"),
+    (b'{"version": 2, "units": {"pkg.m:f": ["x"]}}', "entry 'pkg.m:f': a list instead"),
+    (
+        b'{"version": 2, "units": {"pkg.m:f": {"spec_hash": "a", "body_sha": "b", "rounds": "3"}}}',
+        "`rounds` is not a number",
+    ),
+    (
+        b'{"version": 2, "units": {"pkg.m:f": {"spec_hash": "a", "body_sha": "b", '
+        b'"targets": "f"}}}',
+        "`targets` is not a list",
+    ),
+    (b'{"version": "2", "units": {}}', "has no version this filler knows ('2')"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), DAMAGED)
+def test_a_damaged_lock_is_a_one_line_project_error(
+    tmp_path: Path, text: bytes, message: str
+) -> None:
     path = tmp_path / "lock.json"
-    path.write_text(text)
-    with pytest.raises(ProjectError, match=message):
+    path.write_bytes(text)
+    with pytest.raises(ProjectError, match=re.escape(message)) as raised:
         read_lock(path)
+    assert "\n" not in str(raised.value)
+    assert "git does not track it: to start over, delete it" in str(raised.value)
+
+
+def test_a_newer_lock_asks_for_a_newer_filler(tmp_path: Path) -> None:
+    path = tmp_path / "lock.json"
+    path.write_text('{"version": 99, "units": {}}')
+    with pytest.raises(ProjectError, match=r"has version 99, newer .* upgrade copier-filler"):
+        read_lock(path)
+
+
+def test_a_lock_that_cannot_be_written_is_a_project_error(tmp_path: Path) -> None:
+    (tmp_path / "lock.json").mkdir()
+    with pytest.raises(ProjectError, match="could not be written"):
+        write_lock(tmp_path / "lock.json", Lock())
+
+
+# Through the real CLI, on a rendered project (its render committed by `filler new`).
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return api.new(SPEC, tmp_path_factory.mktemp("rendered") / "strkit").root
+
+
+@pytest.fixture
+def project(rendered: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(rendered, tmp_path / "strkit", symlinks=True))
+
+
+def status(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "filler", "status", "--json", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(("text", "message"), DAMAGED)
+def test_the_cli_says_how_to_start_over_from_an_untracked_damaged_lock(
+    project: Path, text: bytes, message: str
+) -> None:
+    lock = project / ".filler" / "lock.json"
+    lock.parent.mkdir(exist_ok=True)
+    lock.write_bytes(text)
+    done = status(project)
+    assert done.returncode == 2, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert message in done.stderr
+    assert "git does not track it: to start over, delete it" in done.stderr
+    assert "restore it from git" not in done.stderr
+
+
+def test_the_cli_says_restore_from_git_for_a_tracked_lock(project: Path) -> None:
+    lock = project / ".filler" / "lock.json"
+    lock.parent.mkdir(exist_ok=True)
+    lock.write_text(Lock().to_json())
+    git(project, "add", ".filler/lock.json")
+    git(project, "commit", "-q", "-m", "lock")
+    lock.write_bytes(b'["damaged"]')
+    done = status(project)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"restore it from git (`git checkout -- {lock}`)" in done.stderr
+    lock.unlink()
+    lock.mkdir()
+    done = status(project)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert f"is a folder, not a file; restore it from git (`rm -r {lock}`, then" in done.stderr
+
+
+def test_the_cli_says_delete_the_folder_in_place_of_an_untracked_lock(project: Path) -> None:
+    (project / ".filler" / "lock.json").mkdir(parents=True)
+    done = status(project)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "is a folder, not a file; git does not track it" in done.stderr
+
+
+def test_a_version_1_lock_is_migrated_and_no_filled_unit_turns_edited(project: Path) -> None:
+    """Version 1 hashed bodies without comments; a body with comments, filled under it, is
+    still `filled` after the upgrade, and only a real edit makes it `edited`."""
+    arith = project / "src" / "strkit" / "arith.py"
+    source = arith.read_text().replace(
+        "    raise NotImplementedError", "    # the sum\n    return a + b  # plain", 1
+    )
+    arith.write_text(source)
+    add = find_unit(source, "strkit.arith", Path("src/strkit/arith.py"), "add")
+    assert add is not None and not add.is_stub
+    old = replace(
+        entry_for(FILLED), spec_hash=add.spec_hash, body_sha=legacy_body_sha(source, "add")
+    )
+    assert old.body_sha != add.body_sha
+    units = {"strkit.arith:add": asdict(old), "strkit.arith:gone": asdict(old)}
+    lock = project / ".filler" / "lock.json"
+    lock.parent.mkdir(exist_ok=True)
+    lock.write_text(json.dumps({"version": 1, "units": units}))
+
+    assert read_lock(lock).units["strkit.arith:add"].body_sha == add.body_sha
+    assert read_lock(lock).units["strkit.arith:gone"] == old
+    assert json.loads(lock.read_text())["version"] == LOCK_VERSION  # stored migrated
+    states = {row["unit"]: row["state"] for row in json.loads(status(project).stdout)}
+    assert states["strkit.arith:add"] == "filled"
+
+    arith.write_text(source.replace("# plain", "# plain, and checked by hand"))
+    states = {row["unit"]: row["state"] for row in json.loads(status(project).stdout)}
+    assert states["strkit.arith:add"] == "edited"

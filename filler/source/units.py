@@ -12,42 +12,51 @@ targets, and a class with no targets is not a unit.
   cleaned docstrings; for a class also its header and every method that is a stub, public or a
   dunder. Formatting and comments never change it.
 - `body_sha` covers the code after the docstrings: the function's, or every method's of the
-  class (including private helpers a fill added). It compares syntax trees, so `ruff format`
-  is not an edit, and a docstring change never changes it.
+  class (including private helpers a fill added), and the comments in it. It compares syntax
+  trees and comment texts (stripped of their `#` and spaces), so `ruff format` is not an edit,
+  a docstring change never changes it, and a comment a person adds is one. A body's comments
+  are those from its first line after the docstring to its last statement, and those right
+  after it indented at least as deep as its statements (where `ruff format` keeps them).
+  `legacy_body_sha` is the hash of lock files version 1, syntax trees only, for their migration.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
-from collections import Counter
-from collections.abc import Iterator, Sequence
+import tokenize
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Literal
-
-import libcst as cst
+from typing import TYPE_CHECKING, Literal
 
 from filler.errors import ProjectError
 from filler.source.syntax import (
     DefinitionNode,
     FunctionNode,
     body_after_docstring,
+    is_docstring,
     is_public,
     is_public_or_dunder,
     is_stub,
     methods_of,
-    parsed,
     top_definition,
     tree_of,
 )
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 __all__ = [
     "Unit",
     "body_sha",
     "find_unit",
     "find_units",
+    "legacy_body_sha",
     "reset_to_stub",
     "signature_dump",
     "unit_source",
@@ -68,7 +77,7 @@ class Unit:
     targets: tuple[str, ...]  # whose bodies get written: ("word_tokens",) or ("__init__", "add")
     is_stub: bool  # some target still has the stub body
     spec_hash: str  # sha256 hex of the normalised spec parts
-    body_sha: str  # sha256 hex of the non-docstring code
+    body_sha: str  # sha256 hex of the non-docstring code and its comments
     line: int  # 1-based line of the def/class
 
 
@@ -102,13 +111,17 @@ def _units(source: str, module: str, path: Path, only: str | None = None) -> Ite
             targets=targets,
             is_stub=bool(stubs),
             spec_hash=_spec_hash(feature, node, stubs),
-            body_sha=_body_sha(node),
+            body_sha=_body_sha(node, source),
             line=node.lineno,
         )
 
 
 def unit_source(source: str, unit: Unit) -> str:
     """The unit's code as it stands in `source`: decorators, header, docstrings and bodies."""
+    # libcst is imported by the functions that change or cut source: finding units and their
+    # hashes (all that `filler status` does) needs `ast` alone.
+    from filler.source.concrete import parsed
+
     tree = parsed(source)
     return tree.code_for_node(_find(tree, unit).with_changes(leading_lines=[]))
 
@@ -117,6 +130,9 @@ def reset_to_stub(source: str, unit: Unit) -> str:
     """The module with every target of the unit stubbed again (its docstrings kept)."""
     # Imported here: the transformers' module loads libcst.codemod, which takes a second, and
     # finding units runs for every command.
+    import libcst as cst
+
+    from filler.source.concrete import parsed
     from filler.source.transforms import ReplaceBody
 
     tree = parsed(source)
@@ -129,10 +145,21 @@ def reset_to_stub(source: str, unit: Unit) -> str:
 
 def body_sha(source: str, qualname: str) -> str:
     """`Unit.body_sha` of the top-level function or class `qualname` in `source`."""
+    return _body_sha(_top_definition(source, qualname), source)
+
+
+def legacy_body_sha(source: str, qualname: str) -> str:
+    """`body_sha` as lock files version 1 recorded it: the code's syntax trees, no comments."""
+    node = _top_definition(source, qualname)
+    functions = methods_of(node) if isinstance(node, ast.ClassDef) else [node]
+    return _sha256([f"{f.name}\n{_code_after_docstring(f)}" for f in functions])
+
+
+def _top_definition(source: str, qualname: str) -> DefinitionNode:
     node = top_definition(tree_of(source), qualname)
-    if node is not None:
-        return _body_sha(node)
-    raise ProjectError(f"{qualname} is not defined in this module")
+    if node is None:
+        raise ProjectError(f"{qualname} is not defined in this module")
+    return node
 
 
 def signature_dump(node: FunctionNode) -> str:
@@ -143,6 +170,8 @@ def signature_dump(node: FunctionNode) -> str:
 
 
 def _find(tree: cst.Module, unit: Unit) -> cst.FunctionDef | cst.ClassDef:
+    import libcst as cst
+
     for statement in tree.body:
         if (
             isinstance(statement, cst.FunctionDef | cst.ClassDef)
@@ -214,6 +243,58 @@ def _code_after_docstring(function: FunctionNode) -> str:
     return "\n".join(ast.dump(statement) for statement in body_after_docstring(function))
 
 
-def _body_sha(node: DefinitionNode) -> str:
+def _body_sha(node: DefinitionNode, source: str) -> str:
     functions = methods_of(node) if isinstance(node, ast.ClassDef) else [node]
-    return _sha256([f"{f.name}\n{_code_after_docstring(f)}" for f in functions])
+    comments = _comments_by_line(source)
+    # Lines as `ast` numbers them: `\r\n`, `\r` and `\n` each end one.
+    lines = io.StringIO(source, newline=None).read().split("\n")
+    parts: list[str] = []
+    for function in functions:
+        parts += [function.name, _code_after_docstring(function)]
+        parts += _body_comments(function, comments, lines)
+    return _sha256(parts)
+
+
+@lru_cache(maxsize=64)
+def _comments_by_line(source: str) -> Mapping[int, tuple[tuple[int, str], ...]]:
+    """The module's comments by line: (column, text without its `#`s and outer spaces)."""
+    found: defaultdict[int, list[tuple[int, str]]] = defaultdict(list)
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source, newline=None).readline):
+            if token.type == tokenize.COMMENT:
+                line, column = token.start
+                found[line].append((column, token.string.lstrip("#").strip()))
+    except (tokenize.TokenError, SyntaxError):
+        pass  # `ast` parsed it, so this is out of reach; without comments the code still counts
+    return {line: tuple(comments) for line, comments in found.items()}
+
+
+def _body_comments(
+    function: FunctionNode, comments: Mapping[int, tuple[tuple[int, str], ...]], lines: list[str]
+) -> list[str]:
+    """The texts of the comments in the function's code, in order (see the module docstring)."""
+    first = function.body[0]
+    if is_docstring(first):
+        start = (first.end_lineno or first.lineno) + 1
+    else:
+        # Comment lines right above the first statement are the body's; a line holding code
+        # (the end of a signature spread over lines) is not.
+        start = first.lineno
+        while start - 1 > function.lineno and _comment_or_blank(lines[start - 2]):
+            start -= 1
+    end = function.end_lineno or function.lineno
+    texts = [text for line in range(start, end + 1) for _, text in comments.get(line, ())]
+    indent = first.col_offset
+    for line in range(end + 1, len(lines) + 1):
+        if not _comment_or_blank(lines[line - 1]):
+            break
+        trailing = comments.get(line, ())
+        if any(column < indent for column, _ in trailing):
+            break
+        texts += [text for _, text in trailing]
+    return texts
+
+
+def _comment_or_blank(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")

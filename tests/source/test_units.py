@@ -5,10 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import filler.source.units
 from filler.errors import ProjectError
-from filler.source.units import Unit, body_sha, find_unit, find_units, reset_to_stub, unit_source
+from filler.source.formatting import format_python
+from filler.source.units import (
+    Unit,
+    body_sha,
+    find_unit,
+    find_units,
+    legacy_body_sha,
+    reset_to_stub,
+    unit_source,
+)
 from tests.helpers.merge_cases import clean
 
 PATH = Path("src/textkit/tokenize.py")
@@ -61,6 +72,7 @@ def test_public_surface() -> None:
         "body_sha",
         "find_unit",
         "find_units",
+        "legacy_body_sha",
         "reset_to_stub",
         "signature_dump",
         "unit_source",
@@ -245,6 +257,26 @@ def test_body_sha_moves_with_the_code_not_the_docstring_or_formatting() -> None:
     assert body_sha(filled, "word_tokens") == sha
 
 
+def test_body_sha_counts_comments_but_not_how_they_are_written() -> None:
+    filled = fill_word_tokens(TOKENIZE, "# split on spaces\n    return text.split()  # plain")
+    sha = units(filled)["word_tokens"].body_sha
+    assert sha != units(fill_word_tokens(TOKENIZE))["word_tokens"].body_sha
+    assert units(filled.replace("# plain", "#plain   "))["word_tokens"].body_sha == sha
+    edited = filled.replace("# plain", "# plain: checked by hand")
+    assert units(edited)["word_tokens"].body_sha != sha
+    # The comment of the signature line and those after the body's indentation are not its.
+    outside = filled.replace("-> list[str]:", "-> list[str]:  # header") + "# after\n"
+    assert units(outside)["word_tokens"].body_sha == sha
+    assert legacy_body_sha(edited, "word_tokens") == legacy_body_sha(filled, "word_tokens")
+
+
+def test_body_sha_counts_a_comment_right_above_the_first_statement_without_docstring() -> None:
+    source = "def f(\n    x: int,  # the input\n) -> int:\n    # twice\n    return 2 * x\n"
+    without = "def f(\n    x: int,\n) -> int:\n    return 2 * x\n"
+    assert body_sha(source, "f") != body_sha(without, "f")
+    assert body_sha(source, "f") == body_sha(source.replace("  # the input", ""), "f")
+
+
 def test_body_sha_of_a_class_covers_every_method_also_private_ones() -> None:
     filled = TOKENIZE.replace(
         "raise NotImplementedError()",
@@ -292,3 +324,50 @@ def test_a_unit_that_is_gone_is_a_project_error() -> None:
 def test_unit_source_keeps_the_module_indentation() -> None:
     source = 'def f() -> int:\n\t"""Doc."""\n\tif True:\n\t\treturn 1\n\treturn 0\n'
     assert unit_source(source, units(source)["f"]) == source
+
+
+# Statements written loosely, as a reply might; `ruff format` rewrites every one of them.
+LOOSE_STATEMENTS = st.sampled_from(
+    [
+        "total=0",
+        "for item in ( items ) :\n{i}    total+=item",
+        "if total>10 :\n{i}    total = 10\n{i}else:\n{i}    total-=1",
+        "values = [1,\n{i}    2,3]",
+        "result = {{ 'a':total }}",
+        "while False : pass",
+        "text = 'it''s'",
+    ]
+)
+COMMENT_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), max_size=8)
+
+
+@st.composite
+def loose_functions(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """A module with one filled function: its body's lines, comments between and after them
+    at any indentation ruff keeps in the body, in whatever spacing."""
+    indent = draw(st.sampled_from(["    ", "  ", "\t"]))
+    lines = []
+    for statement in draw(st.lists(LOOSE_STATEMENTS, min_size=1, max_size=4)):
+        if draw(st.booleans()):
+            pad = draw(st.sampled_from(["", "  ", "    ", "\t"]))
+            lines.append(f"{pad}#{draw(st.sampled_from(['', ' ', '   ']))}{draw(COMMENT_TEXT)}")
+        trailing = f"  #{draw(COMMENT_TEXT)}" if draw(st.booleans()) else ""
+        lines.append(indent + statement.format(i=indent) + trailing)
+    lines.append(f"{indent}return total")
+    if draw(st.booleans()):
+        lines.append(f"{indent}# {draw(COMMENT_TEXT)}")
+    return f'def f(items: list[int]) -> int:\n{indent}"""Doc."""\n', lines
+
+
+@given(loose_functions())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_body_sha_holds_under_ruff_format_and_moves_with_a_new_comment(
+    function: tuple[str, list[str]],
+) -> None:
+    header, lines = function
+    source = header + "\n".join(lines) + "\n"
+    sha = body_sha(source, "f")
+    assert body_sha(format_python(source), "f") == sha
+    indent = lines[-1][: len(lines[-1]) - len(lines[-1].lstrip())]
+    commented = header + "\n".join([*lines[:-1], f"{indent}# why", lines[-1]]) + "\n"
+    assert body_sha(commented, "f") != sha
