@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from filler.errors import ProjectError
+from filler.source.units import Unit, find_units
 
 if TYPE_CHECKING:
     from filler.gates.judge import AllowedImports
@@ -109,6 +110,14 @@ class Project:
         for file in self.module_files():
             source = (self.root / file.path).read_text(encoding="utf-8")
             yield Module(file.name, file.path, file.kind, source)
+
+    def units(self) -> list[tuple[Module, Unit]]:
+        """Every unit of every module, with its module, in the order of `module_files`."""
+        return [
+            (module, unit)
+            for module in self.modules()
+            for unit in find_units(module.source, module.name, module.path)
+        ]
 
     def allowed_imports(self) -> AllowedImports:
         # The gates import libcst: `filler status` and `filler --help` do without.

@@ -30,7 +30,6 @@ from typing import Any
 import yaml
 
 from filler.errors import ProjectError
-from filler.fill.pipeline import project_units
 from filler.git import git, run_git
 from filler.lockfile import State, read_lock, unit_status, write_lock
 from filler.project import Project, load_project
@@ -79,7 +78,7 @@ def carry_over(project: Project, data_file: Path | None, vcs_ref: str | None) ->
     root = project.root
     require_clean_tree(root)
     data = _spec_data(data_file)
-    before = {unit.id: unit for _, unit in project_units(project)}
+    before = {unit.id: unit for _, unit in project.units()}
     ours = {module.path: module.source for module in project.modules()}
     old_answers = dict(project.answers)
 
@@ -214,7 +213,7 @@ def update_result(project: Project, carried: CarriedOver, run: RunRecord) -> Upd
     """What the update and the fill after it did, unit by unit, for the user."""
     before, set_aside = carried.before, carried.set_aside
     lock = read_lock(project.lock_path)
-    after = {unit.id: unit for _, unit in project_units(project)}
+    after = {unit.id: unit for _, unit in project.units()}
     written = {record.unit for record in run.filled}
     edited_stale = {
         unit_id

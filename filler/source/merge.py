@@ -26,15 +26,8 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from filler.source.syntax import (
-    definition_names,
-    imports_itself,
-    module_bindings,
-    names_read,
-    parsed,
-    split_docstring,
-    statements_of,
-)
+from filler.source.concrete import names_read, parsed, split_docstring, statements_of
+from filler.source.syntax import definition_names, imports_itself, module_bindings
 from filler.source.transforms import (
     AddHelpers,
     AddImports,

@@ -3,22 +3,20 @@
 Read-only: nothing here changes a tree. With `ast`: what a top-level statement defines
 (`definition_names`), whether it imports the module itself, is a docstring or the main block;
 which names a module binds; a function's code after its docstring and whether that code is the
-stub (`raise NotImplementedError`); a class's methods; which names are public. With libcst: a
-block's statements and docstring, and the names a node reads. The merge, the gates, the units,
-the structural merge and the README all ask here, so each question has one answer.
+stub (`raise NotImplementedError`); a class's methods; which names are public. The merge, the
+gates, the units, the structural merge and the README all ask here, so each question has one
+answer. (The same questions about libcst's trees are in `filler.source.concrete`: `ast` alone is
+enough for `filler status`, which so never loads libcst.)
 
-`parsed`, `tree_of` and `module_bindings` parse a text once: a reply is judged and merged, and
-every reply of a module lands on the same text. The trees are shared, so callers only read them.
+`tree_of` and `module_bindings` parse a text once: a reply is judged and merged, and every reply
+of a module lands on the same text. The trees are shared, so callers only read them.
 """
 
 from __future__ import annotations
 
 import ast
 import symtable
-from collections.abc import Sequence
 from functools import lru_cache
-
-import libcst as cst
 
 __all__ = [
     "DefinitionNode",
@@ -34,25 +32,13 @@ __all__ = [
     "methods_by_name",
     "methods_of",
     "module_bindings",
-    "names_read",
-    "parsed",
     "raises_not_implemented",
-    "split_docstring",
-    "statements_of",
     "top_definition",
     "tree_of",
 ]
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 DefinitionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
-
-
-@lru_cache(maxsize=32)
-def parsed(source: str) -> cst.Module:
-    """`cst.parse_module`, once per text: the gates and the merge read a reply more than once,
-    and every reply of a module is merged into the same text. libcst trees are immutable, so
-    sharing one is safe."""
-    return cst.parse_module(source)
 
 
 @lru_cache(maxsize=64)
@@ -196,48 +182,3 @@ def is_main_guard(statement: ast.stmt) -> bool:
     names = {part.id for part in parts if isinstance(part, ast.Name)}
     texts = {part.value for part in parts if isinstance(part, ast.Constant)}
     return names == {"__name__"} and texts == {"__main__"} and len(parts) == 2
-
-
-def split_docstring(
-    body: Sequence[cst.BaseStatement],
-) -> tuple[cst.BaseStatement | None, list[cst.BaseStatement]]:
-    """A block's docstring statement (or None) and the statements after it."""
-    first = body[0] if body else None
-    if (
-        isinstance(first, cst.SimpleStatementLine)
-        and len(first.body) == 1
-        and isinstance(first.body[0], cst.Expr)
-        and isinstance(first.body[0].value, cst.SimpleString | cst.ConcatenatedString)
-    ):
-        return first, list(body[1:])
-    return None, list(body)
-
-
-def statements_of(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
-    """The statements of a block, also of a one-line `def f(): return 1`."""
-    if isinstance(suite, cst.IndentedBlock):
-        return list(suite.body)
-    assert isinstance(suite, cst.SimpleStatementSuite)
-    return [cst.SimpleStatementLine(body=[small]) for small in suite.body]
-
-
-class _NamesRead(cst.CSTVisitor):
-    """Collect the names a node reads (an attribute's own name is not a read of that name)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-
-def names_read(node: cst.CSTNode) -> set[str]:
-    """Every name a libcst node mentions, except attributes' own names (`x` of `a.x`)."""
-    collector = _NamesRead()
-    node.visit(collector)
-    return collector.names

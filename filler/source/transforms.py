@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 import libcst as cst
 from libcst.codemod.visitors import AddImportsVisitor
 
-from filler.source.syntax import definition_names, names_read, split_docstring, statements_of
+from filler.source.concrete import names_read, split_docstring, statements_of
+from filler.source.syntax import definition_names
 
 __all__ = [
     "AddHelpers",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
 import pytest
 
 import filler.source.syntax
+from filler.source.concrete import parsed
 from filler.source.syntax import (
     body_after_docstring,
     definition_names,
@@ -18,7 +21,6 @@ from filler.source.syntax import (
     is_stub,
     methods_by_name,
     methods_of,
-    parsed,
     raises_not_implemented,
     top_definition,
     tree_of,
@@ -37,6 +39,13 @@ def function(code: str) -> ast.FunctionDef:
     node = statement(code)
     assert isinstance(node, ast.FunctionDef)
     return node
+
+
+def test_syntax_answers_with_ast_alone() -> None:
+    """`filler status` finds units through this module: it must not need libcst."""
+    code = "import sys, filler.source.syntax; print('libcst' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_the_parse_caches_give_one_tree_per_text() -> None:
