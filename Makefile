@@ -73,5 +73,10 @@ bench-throughput: venv
 bench-humaneval: venv local-model
 	$(BIN)/python -m benchmarks.humaneval.run
 
+# Hostile replies through the real `filler fill`, with --sandbox bwrap and none (about 25 min).
+.PHONY: bench-adversarial
+bench-adversarial: venv sandbox-tools
+	$(BIN)/python -m benchmarks.adversarial.run
+
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) site

@@ -1,0 +1,1 @@
+"""Adversarial benchmark: hostile replies run through the real `filler fill`."""
