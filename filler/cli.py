@@ -4,17 +4,22 @@ place where exceptions become one-line messages and exit codes:
     0  every requested unit filled (or nothing to do)
     1  some units left as stubs (the summary says why)
     2  bad input or configuration (the message says what to change)
+  130  interrupted: Ctrl-C, SIGTERM or SIGHUP (every file untouched or fully written)
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import sys
+import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from functools import partial
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
@@ -353,11 +358,44 @@ def _handle_exceptions(run: Callable[[], object]) -> int:
     return 0
 
 
+# A service manager or `kill` (SIGTERM) and a closed terminal (SIGHUP) stop a run.
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _stops_interrupt() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP stop a run the way Ctrl-C does: test runs killed, temporary
+    copies removed, every file untouched or fully written."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; its own ones stay
+        return
+    previous = {
+        signum: signal.signal(signum, _interrupt)
+        for signum in _STOP_SIGNALS
+        if signal.getsignal(signum) is not signal.SIG_IGN  # nohup: ignored it stays
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # Whatever handles Ctrl-C now (asyncio's, which cancels the run) handles this too.
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _handle_exceptions(
-            lambda: app.main(args=argv, prog_name="filler", standalone_mode=False)
-        )
+        with _stops_interrupt():
+            return _handle_exceptions(
+                lambda: app.main(args=argv, prog_name="filler", standalone_mode=False)
+            )
     finally:
         settle()  # a short fill ends before its worker pool is up: let it come up and go
 

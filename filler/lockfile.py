@@ -284,7 +284,4 @@ def _lock_advice(path: Path) -> str:
 
 
 def write_lock(path: Path, lock: Lock) -> None:
-    try:
-        atomic_write(path, lock.to_json())
-    except OSError as exc:
-        raise ProjectError(f"{path} could not be written: {exc.strerror or exc}") from exc
+    atomic_write(path, lock.to_json())  # a failure is already a one-line ProjectError

@@ -16,12 +16,23 @@ import jinja2
 
 from filler.providers.base import Message
 
-__all__ = ["Failure", "Feedback", "PromptContext", "PromptStyle", "Prompts"]
+__all__ = [
+    "MAX_PROMPT_CHARS",
+    "Failure",
+    "Feedback",
+    "PromptContext",
+    "PromptStyle",
+    "Prompts",
+    "prompt_too_long",
+]
 
 UnitKind = Literal["function", "class", "demo"]
 # "full" shows the model the package's API, the module's imports and the visible tests;
 # "compact" shows only the unit, which is all a very small model (SmolLM2-135M) can use.
 PromptStyle = Literal["full", "compact"]
+# About 50,000 tokens: many times what a unit's prompt needs, and a ceiling on what one unit may
+# cost, whatever a docstring, a module or a test file grew to.
+MAX_PROMPT_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -57,9 +68,21 @@ class Feedback:
     excerpt: str = ""
     failures: tuple[Failure, ...] = ()
     total: int = 0
+    held_back: str = ""  # with failures: how many held-back tests failed, and nothing of them
     timed_out: bool = False
     timeout: float = 0.0
     script_output: str | None = None
+
+
+def prompt_too_long(messages: Sequence[Message]) -> str:
+    """Why a conversation is not sent (it is over `MAX_PROMPT_CHARS`), or ""."""
+    size = sum(len(message.content) for message in messages)
+    if size <= MAX_PROMPT_CHARS:
+        return ""
+    return (
+        f"the prompt is {size:,} characters, over the limit of {MAX_PROMPT_CHARS:,}: "
+        "shorten the unit's docstring, its module or its tests"
+    )
 
 
 @functools.cache

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from filler.prompts import Failure, Feedback, PromptContext, Prompts
+from filler.prompts import (
+    MAX_PROMPT_CHARS,
+    Failure,
+    Feedback,
+    PromptContext,
+    Prompts,
+    prompt_too_long,
+)
+from filler.providers.base import Message
 
 CTX = PromptContext(
     package="textkit",
@@ -100,3 +108,14 @@ def test_compact_prompts_show_only_the_unit() -> None:
     failure = Failure("test_word_tokens_1", "assert ['a b'] == ['a', 'b']", "", 'assert w("a b")')
     repair = Prompts("compact").repair(CTX, Feedback(failures=(failure,), total=1)).content
     assert 'This check fails:\n```python\nassert w("a b")\n```' in repair
+
+
+def test_a_prompt_over_the_limit_is_named_with_its_size_and_the_limit() -> None:
+    at_limit = (Message("system", "s" * 100_000), Message("user", "u" * 100_000))
+    assert MAX_PROMPT_CHARS == 200_000
+    assert prompt_too_long(at_limit) == ""
+    over = (*at_limit, Message("user", "!"))
+    assert prompt_too_long(over) == (
+        "the prompt is 200,001 characters, over the limit of 200,000: "
+        "shorten the unit's docstring, its module or its tests"
+    )

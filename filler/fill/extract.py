@@ -13,6 +13,11 @@ code itself: `filler.gates.judge` does that.
   last one that tries), joined by any block that holds only imports.
 - Without fences, code spans start at a `def`/`class`/`import`/`from`/`@` line (and the
   constants just above it) and end where prose resumes; the spans between prose are joined.
+- A reply over `MAX_REPLY_CHARS` is refused before any of this: no fill needs one (the default
+  `max_tokens` is 1024), and the work below grows with its length. A parse that fails rules out
+  every longer span through its error line, so each span costs a few parses, not one per line;
+  and the parsing done to find unfenced code is bounded by a multiple of the reply's length
+  (correct replies use under 3 times it), so no reply of short lines can make it quadratic.
 """
 
 from __future__ import annotations
@@ -23,7 +28,17 @@ import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Candidate", "ExtractFailure", "extract", "fenced_blocks"]
+__all__ = [
+    "MAX_REPLY_CHARS",
+    "Candidate",
+    "ExtractFailure",
+    "extract",
+    "fenced_blocks",
+    "reply_too_long",
+]
+
+# About 50,000 tokens: fifty times the default `max_tokens`, and far beyond any unit's code.
+MAX_REPLY_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,30 @@ _CODE_LINE = re.compile(
     re.VERBOSE,
 )
 _TRUNCATED = "the reply was cut off at the token limit; send only the code, without explanations"
+_TANGLED = (
+    "the reply mixes code and prose too finely to find the code; answer with one ```python block"
+)
+# Characters parsed to find the code spans of unfenced text: this many times its length, plus a
+# floor for short replies.
+_PARSE_FACTOR = 20
+_PARSE_FLOOR = 100_000
+
+
+class _Tangled(Exception):
+    """Finding the code spans of unfenced text took more parsing than its length warrants."""
+
+
+@dataclass
+class _Budget:
+    """Characters the parser may still be given; `_Tangled` once they run out."""
+
+    left: int
+
+    def error_line(self, code: str) -> int | None:
+        self.left -= len(code)
+        if self.left < 0:
+            raise _Tangled
+        return _error_line(code)
 
 
 @dataclass(frozen=True)
@@ -78,11 +117,17 @@ class _Block:
 
 def extract(text: str, qualname: str, finish_reason: str = "stop") -> Candidate | ExtractFailure:
     """Find the code in a reply that defines `qualname`; see the module docstring."""
+    too_long = reply_too_long(text)
+    if too_long:
+        return ExtractFailure(too_long)
     if finish_reason == "length":
         return ExtractFailure(_TRUNCATED, truncated=True)
     notes: list[str] = []
     text = _strip_think(text.replace("\r\n", "\n"), notes)
-    blocks = _blocks(text, notes)
+    try:
+        blocks = _blocks(text, notes)
+    except _Tangled:
+        return ExtractFailure(_TANGLED)
     block = _choose(blocks, qualname)
     if block is None:
         return ExtractFailure(_missing_reason(blocks, qualname))
@@ -103,9 +148,25 @@ def extract(text: str, qualname: str, finish_reason: str = "stop") -> Candidate 
 
 
 def fenced_blocks(text: str) -> list[str]:
-    """The code of every fenced block of a reply, dedented, in reply order."""
-    blocks = _blocks(_strip_think(text.replace("\r\n", "\n"), []), [])
+    """The code of every fenced block of a reply, dedented, in reply order; none from a reply
+    over `MAX_REPLY_CHARS`."""
+    if len(text) > MAX_REPLY_CHARS:
+        return []
+    try:
+        blocks = _blocks(_strip_think(text.replace("\r\n", "\n"), []), [])
+    except _Tangled:
+        return []
     return [textwrap.dedent(block.code) for block in blocks if block.fenced]
+
+
+def reply_too_long(text: str) -> str:
+    """Why a reply is refused unread (it is over `MAX_REPLY_CHARS`), or ""."""
+    if len(text) <= MAX_REPLY_CHARS:
+        return ""
+    return (
+        f"the reply is {len(text):,} characters, over the limit of {MAX_REPLY_CHARS:,}; "
+        "send only the code"
+    )
 
 
 def _strip_think(text: str, notes: list[str]) -> str:
@@ -169,6 +230,7 @@ def _joined(spans: Iterator[str], *, fenced: bool) -> list[_Block]:
 def _code_spans(lines: list[str], notes: list[str]) -> Iterator[str]:
     """Code spans of unfenced text: each starts at a def/class/import/decorator line and ends
     where the longest prefix that parses ends, so prose before, between and after is dropped."""
+    budget = _Budget(_PARSE_FACTOR * sum(map(len, lines)) + _PARSE_FLOOR)
     index = 0
     dropped_prose = False
     while index < len(lines):
@@ -176,14 +238,14 @@ def _code_spans(lines: list[str], notes: list[str]) -> Iterator[str]:
         if start is None:
             dropped_prose = dropped_prose or any(line.strip() for line in lines[index:])
             break
-        start = _span_start(lines, start, index)
+        start = _span_start(lines, start, index, budget)
         dropped_prose = dropped_prose or any(line.strip() for line in lines[index:start])
         span_end = _span_end(lines, start)
         # A line that reads as prose may sit inside a multi-line string: when nothing parses
         # before it, look past it.
         end = (
-            _longest_parsing_prefix(lines, start, span_end)
-            or _longest_parsing_prefix(lines, start, len(lines))
+            _longest_parsing_prefix(lines, start, span_end, budget)
+            or _longest_parsing_prefix(lines, start, len(lines), budget)
             or span_end
         )
         yield "\n".join(lines[start:end])
@@ -196,7 +258,7 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def _span_start(lines: list[str], start: int, floor: int) -> int:
+def _span_start(lines: list[str], start: int, floor: int, budget: _Budget) -> int:
     """Widen a span upwards over code that precedes the first def/import (`_X = ...`)."""
     base = _indent(lines[start])
     earlier: list[int] = []
@@ -207,7 +269,15 @@ def _span_start(lines: list[str], start: int, floor: int) -> int:
         if _indent(line) < base or not _CODE_LINE.match(line[base:]):
             break
         earlier.append(index)
-    return next((i for i in reversed(earlier) if _parses("\n".join(lines[i:start]))), start)
+    earlier.reverse()
+    while earlier:
+        first = earlier[0]
+        error = budget.error_line("\n".join(lines[first:start]))
+        if error is None:
+            return first
+        # A start above the error line keeps the error in the span.
+        earlier = [i for i in earlier[1:] if i > first + max(error, 1) - 1]
+    return start
 
 
 def _span_end(lines: list[str], start: int) -> int:
@@ -220,20 +290,39 @@ def _span_end(lines: list[str], start: int) -> int:
     return len(lines)
 
 
-def _longest_parsing_prefix(lines: list[str], start: int, end: int) -> int | None:
+def _longest_parsing_prefix(lines: list[str], start: int, end: int, budget: _Budget) -> int | None:
+    """The largest end (`end` itself, or a line at or left of the span's indentation) up to
+    which the span parses; None when none does."""
     base = _indent(lines[start])
-    ends = [end] + [
-        i for i in range(end - 1, start, -1) if lines[i].strip() and _indent(lines[i]) <= base
-    ]
-    return next((e for e in ends if _parses("\n".join(lines[start:e]))), None)
+    candidate: int | None = end
+    while candidate is not None:
+        error = budget.error_line("\n".join(lines[start:candidate]))
+        if error is None:
+            return candidate
+        # An end past the error line keeps the error in the span.
+        limit = min(candidate - 1, start + error - 1) if error else candidate - 1
+        candidate = next(
+            (i for i in range(limit, start, -1) if lines[i].strip() and _indent(lines[i]) <= base),
+            None,
+        )
+    return None
+
+
+def _error_line(code: str) -> int | None:
+    """None if `code` parses, else the 1-based line of its syntax error (0: not known)."""
+    if code[:1] in (" ", "\t", "\n", "\r", "\f"):  # left-aligned code needs no dedent
+        code = textwrap.dedent(code)
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        return exc.lineno or 0
+    except ValueError:  # ast refuses a null byte wherever it is
+        return code.count("\n", 0, code.find("\0")) + 1 if "\0" in code else 0
+    return None
 
 
 def _parses(code: str) -> bool:
-    try:
-        ast.parse(textwrap.dedent(code))
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return _error_line(code) is None
 
 
 def _only_imports(code: str) -> bool:

@@ -74,6 +74,11 @@ _RESERVED_PACKAGES = frozenset(
 _STUB_CATCHERS = frozenset({"BaseException", "Exception", "RuntimeError", "NotImplementedError"})
 # ruff E741: parameters named like this fail `ruff check` in the rendered project.
 _AMBIGUOUS = frozenset({"l", "O", "I"})
+# Lengths far above real use, which bound what one unit's prompt and tests can hold: every
+# docstring, description and example goes into a prompt (documented in docs/spec.md).
+_MAX_PROSE = 10_000  # characters of a docstring or description
+_MAX_CODE = 5_000  # characters of an example's call, expected value or setup; a signature part
+_MAX_EXAMPLES = 100  # examples of one function or method
 
 
 def _problem(problem: str, fix: str = "") -> PydanticCustomError:
@@ -232,6 +237,19 @@ def _check_import(value: str) -> str:
     )
 
 
+def _capped(limit: int) -> AfterValidator:
+    """A length check, run before the field's own (which may parse what it is given)."""
+
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise _problem(
+                f"is {len(value):,} characters long, over the limit of {limit:,}", "shorten it"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
 def _check_text(value: str) -> str:
     if not value.strip():
         raise _problem("must not be empty")
@@ -299,18 +317,21 @@ def _as_tuple(value: object) -> object:
     return (value,) if isinstance(value, str) else value
 
 
+_PROSE = _capped(_MAX_PROSE)
+_CODE = _capped(_MAX_CODE)
+
 PackageName = Annotated[str, AfterValidator(_check_package)]
 ModuleName = Annotated[str, AfterValidator(_check_module)]
 PublicName = Annotated[str, AfterValidator(_check_public)]
 MethodName = Annotated[str, AfterValidator(_check_method)]
-FunctionParams = Annotated[str, AfterValidator(_check_function_params)]
-MethodParams = Annotated[str, AfterValidator(_check_method_params)]
-TypeExpr = Annotated[str, AfterValidator(_check_annotation)]
-Expression = Annotated[str, AfterValidator(_check_expression)]
-Statement = Annotated[str, AfterValidator(_check_statements)]
-ExceptionName = Annotated[str, AfterValidator(_check_exception)]
-ImportLine = Annotated[str, AfterValidator(_check_import)]
-Text = Annotated[str, AfterValidator(_check_text)]
+FunctionParams = Annotated[str, _CODE, AfterValidator(_check_function_params)]
+MethodParams = Annotated[str, _CODE, AfterValidator(_check_method_params)]
+TypeExpr = Annotated[str, _CODE, AfterValidator(_check_annotation)]
+Expression = Annotated[str, _CODE, AfterValidator(_check_expression)]
+Statement = Annotated[str, _CODE, AfterValidator(_check_statements)]
+ExceptionName = Annotated[str, _CODE, AfterValidator(_check_exception)]
+ImportLine = Annotated[str, _CODE, AfterValidator(_check_import)]
+Text = Annotated[str, _PROSE, AfterValidator(_check_text)]
 
 
 # --- models ------------------------------------------------------------------------------------
@@ -351,7 +372,7 @@ class Function(_Model):
     returns: TypeExpr = Field(default="None", description="The return annotation.")
     doc: Text = Field(description="What it does; the docstring's first part.")
     # Optional: without examples a unit has no generated test, so only the gates check its fill.
-    examples: tuple[Example, ...] = ()
+    examples: tuple[Example, ...] = Field(default=(), max_length=_MAX_EXAMPLES)
 
 
 class Method(Function):
@@ -400,7 +421,7 @@ class Spec(_Model):
     project_name: Annotated[str, AfterValidator(_check_project)] = Field(
         default="", description="The distribution name; defaults to package_name with dashes."
     )
-    description: Annotated[str, AfterValidator(_check_summary)]
+    description: Annotated[str, _PROSE, AfterValidator(_check_summary)]
     author_name: Annotated[str, AfterValidator(_check_one_line)] = ""
     author_email: Annotated[str, AfterValidator(_check_email)] = ""
     license: License = "MIT"
@@ -483,6 +504,10 @@ _MESSAGES: dict[str, _CommonMessage] = {
     "model_type": lambda e: ("must be a mapping", ""),
     "model_attributes_type": lambda e: ("must be a mapping", ""),
     "too_short": lambda e: ("must not be empty", "give at least one"),
+    "too_long": lambda e: (
+        f"has {e['ctx']['actual_length']:,} items, over the limit of {e['ctx']['max_length']:,}",
+        "keep the ones that say most",
+    ),
     "literal_error": lambda e: (
         f"{e['input']!r} is not one of {e['ctx']['expected']}",
         "",

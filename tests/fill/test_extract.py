@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import filler.fill.extract
-from filler.fill.extract import Candidate, ExtractFailure, extract, fenced_blocks
+from filler.fill.extract import (
+    MAX_REPLY_CHARS,
+    Candidate,
+    ExtractFailure,
+    extract,
+    fenced_blocks,
+    reply_too_long,
+)
 from tests.helpers.merge_cases import clean
 
 CODE = clean("""
@@ -32,10 +41,12 @@ def failure(
 
 def test_public_surface() -> None:
     assert filler.fill.extract.__all__ == [
+        "MAX_REPLY_CHARS",
         "Candidate",
         "ExtractFailure",
         "extract",
         "fenced_blocks",
+        "reply_too_long",
     ]
 
 
@@ -209,3 +220,34 @@ def test_imports_sent_in_a_fence_of_their_own_are_kept() -> None:
     result = candidate(text)
     assert result.code == f"import re\n{CODE}"
     assert "added the imports of another code block" in result.notes
+
+
+def test_a_reply_over_the_limit_is_refused_unread() -> None:
+    started = time.perf_counter()
+    for text in (f"```python\n{CODE}```\n" + "x" * 50_000_000, "a\n" * 2_500_000):
+        refused = failure(text)
+        assert refused.reason == (
+            f"the reply is {len(text):,} characters, over the limit of 200,000; send only the code"
+        )
+        assert fenced_blocks(text) == []
+    assert time.perf_counter() - started < 1  # no per-line work on what is refused
+    assert reply_too_long("x" * MAX_REPLY_CHARS) == ""
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "import os\nx = (\n",  # every span parses only up to its first line
+        "X = 1\n",  # constants above a def, all of them
+        "def word_tokens(\n",  # a def that never closes
+        "Some prose.\ndef f(): return 1\n",
+        "    import os\n    x = [\n",  # indented, so every parse dedents first
+    ],
+)
+def test_extraction_stays_linear_up_to_the_limit(line: str) -> None:
+    text = line * (MAX_REPLY_CHARS // len(line)) + CODE
+    text = text[-MAX_REPLY_CHARS:]
+    started = time.perf_counter()
+    extract(text, "word_tokens")
+    # Before the parse budget, the first shape took over 100 s at a tenth of this size.
+    assert time.perf_counter() - started < 5

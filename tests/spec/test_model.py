@@ -523,3 +523,52 @@ def test_the_public_surface() -> None:
     for name in filler.spec.model.__all__:
         assert hasattr(filler.spec.model, name)
     assert filler.spec.model.Klass is filler.spec.model.ClassSpec
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (
+            ("features", 0, "functions", 0, "doc"),
+            "Split. " * 1_500_000,
+            "features[0].functions[0].doc: is 10,500,000 characters long, "
+            "over the limit of 10,000 (shorten it)",
+        ),
+        (
+            ("features", 0, "description"),
+            "x" * 10_001,
+            "features[0].description: is 10,001 characters long, over the limit of 10,000",
+        ),
+        (
+            ("features", 0, "functions", 0, "examples", 0, "expect"),
+            list(range(2_000)),
+            "features[0].functions[0].examples[0].expect: is 10,890 characters long, "
+            "over the limit of 5,000",
+        ),
+        (
+            ("features", 0, "functions", 0, "examples"),
+            [{"call": "word_tokens('a')", "expect": "['a']"}] * 101,
+            "features[0].functions[0].examples: has 101 items, over the limit of 100",
+        ),
+    ],
+)
+def test_fields_over_their_length_limit_name_the_field_and_the_limit(
+    path: tuple[str | int, ...], value: object, message: str
+) -> None:
+    data = copy.deepcopy(VALID)
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(SpecError) as refused:
+        validate_spec(data)
+    assert str(refused.value).startswith(message)
+
+
+def test_a_field_at_its_limit_is_accepted() -> None:
+    data = copy.deepcopy(VALID)
+    data["features"][0]["functions"][0]["doc"] = "x" * 10_000
+    data["features"][0]["functions"][0]["examples"] = [
+        {"call": "word_tokens('a')", "expect": "['a']"}
+    ] * 100
+    assert len(validate_spec(data).features[0].functions[0].examples) == 100
