@@ -121,7 +121,7 @@ def test_a_newer_lock_asks_for_a_newer_filler(tmp_path: Path) -> None:
 
 def test_a_lock_that_cannot_be_written_is_a_project_error(tmp_path: Path) -> None:
     (tmp_path / "lock.json").mkdir()
-    with pytest.raises(ProjectError, match="lock.json is a folder; move it out of the way"):
+    with pytest.raises(ProjectError, match=r"lock\.json is a folder; move it out of the way"):
         write_lock(tmp_path / "lock.json", Lock())
 
 
