@@ -74,6 +74,10 @@ bench-humaneval: venv local-model
 	$(BIN)/python -m benchmarks.humaneval.run
 
 # Hostile replies through the real `filler fill`, with --sandbox bwrap and none (about 25 min).
+.PHONY: bench-startup
+bench-startup: venv
+	$(BIN)/python -m benchmarks.startup.run
+
 .PHONY: bench-adversarial
 bench-adversarial: venv sandbox-tools
 	$(BIN)/python -m benchmarks.adversarial.run

@@ -26,13 +26,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from filler import __version__, api
-from filler.config import Overrides
+from filler import __version__
 from filler.errors import FillerError, UserError
-from filler.fill.workers import settle
 
 if TYPE_CHECKING:
     from filler.report import RunRecord, UnitRecord
+
+# Each command imports `filler.api` when it runs: `filler --help` needs none of it.
 
 __all__ = ["app", "main"]
 
@@ -213,6 +213,8 @@ def app() -> None:
 def new_command(spec: Path, dest: Path, template: str | None, vcs_ref: str | None,
                 no_fill: bool, **flags: Any) -> None:  # fmt: skip
     """Render SPEC into DEST with Copier, commit the render, then fill it."""
+    from filler import api
+
     project = api.new(spec, dest, template=template, vcs_ref=vcs_ref)
     err.print(f"rendered {spec} into {project.root}")
     if not no_fill:
@@ -224,6 +226,8 @@ def new_command(spec: Path, dest: Path, template: str | None, vcs_ref: str | Non
 @fill_options
 def fill_command(path: Path, **flags: Any) -> None:
     """Implement every stub (and re-fill stale units) of the project at PATH."""
+    from filler import api
+
     sys.exit(_summary(api.fill(path, api.FillFlags(**flags), _progress())))
 
 
@@ -232,6 +236,8 @@ def fill_command(path: Path, **flags: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
 def status_command(path: Path, as_json: bool) -> None:
     """Show every unit: stub, filled, stale, edited or manual."""
+    from filler import api
+
     rows = api.status(path)
     if as_json:
         out.print_json(json.dumps([asdict(r) for r in rows]))
@@ -264,6 +270,8 @@ def status_command(path: Path, as_json: bool) -> None:
 @fill_options
 def update_command(path: Path, data_file: Path | None, vcs_ref: str | None, **flags: Any) -> None:
     """Take a spec edit or a new template version; keep every filled body; re-fill what changed."""
+    from filler import api
+
     result = api.update(
         path,
         data_file=data_file,
@@ -301,6 +309,8 @@ def plan_command(idea: str, features: tuple[str, ...], output: Path, force: bool
     """Draft a spec for IDEA with a model, check it, and write it to OUTPUT for review."""
     from rich.syntax import Syntax
 
+    from filler import api
+    from filler.config import Overrides
     from filler.plan import review
 
     reviewer = partial(
@@ -397,7 +407,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lambda: app.main(args=argv, prog_name="filler", standalone_mode=False)
             )
     finally:
-        settle()  # a short fill ends before its worker pool is up: let it come up and go
+        # A short fill ends before its worker pool is up: let it come up and go. Only a fill
+        # imports the pool's module, so without it no pool can be starting.
+        workers = sys.modules.get("filler.fill.workers")
+        if workers is not None:
+            workers.settle()
 
 
 if __name__ == "__main__":

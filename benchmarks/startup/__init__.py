@@ -1,0 +1,1 @@
+"""How long `filler` takes to start: `--help`, `status` and an up-to-date `fill --dry-run`."""
