@@ -32,7 +32,7 @@ __all__ = ["ScriptRun", "TestResult", "TestRun", "project_python", "run_script",
 
 Outcome = Literal["passed", "failed", "skipped", "error"]
 
-_COPY_IGNORE = shutil.ignore_patterns(
+COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "venv", ".filler", "site", "__pycache__", ".pytest_cache", ".mypy_cache",
     ".ruff_cache", "*.egg-info", "dist", "build", f"*{TEMP_SUFFIX}",
 )  # fmt: skip
@@ -71,6 +71,7 @@ class TestRun:
     seconds: float
     output: str = ""  # the tail of pytest's output, for when nothing could be collected
     limit: Limit | None = None  # what stopped the run or cut its output, besides the timeout
+    cpu_seconds: float | None = None  # of the test process, where it is known (warm runs)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def project_python(root: Path) -> str:
 
 def _make_copy(root: Path, files: Mapping[Path, str], into: Path) -> Path:
     copy_root = into / "project"
-    shutil.copytree(root, copy_root, ignore=_COPY_IGNORE, symlinks=True)
+    shutil.copytree(root, copy_root, ignore=COPY_IGNORE, symlinks=True)
     for relative, text in files.items():
         target = copy_root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +106,9 @@ def _make_copy(root: Path, files: Mapping[Path, str], into: Path) -> Path:
 
 
 @dataclass(frozen=True)
-class _Ended:
+class Ended:
+    """How a confined command ended: its status (None when it timed out) and its output tail."""
+
     returncode: int | None
     timed_out: bool
     output: str
@@ -137,7 +140,7 @@ class _Tail(asyncio.Protocol):
 
 async def _run(
     confined: Confinement, cwd: Path, env: Mapping[str, str], timeout: float, output_cap: int
-) -> _Ended:
+) -> Ended:
     read_end, write_end = os.pipe()
     try:
         process = await asyncio.create_subprocess_exec(
@@ -174,7 +177,7 @@ async def _run(
     limit = confined.limit_of(returncode)
     if limit is None and tail.seen > output_cap:
         limit = Limit.OUTPUT
-    return _Ended(returncode, timed_out, "" if timed_out else tail.text(), limit)
+    return Ended(returncode, timed_out, "" if timed_out else tail.text(), limit)
 
 
 def _kill_group(pid: int) -> None:
@@ -186,15 +189,39 @@ def _tail(text: str, lines: int = _TRACE_LINES) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def _parse_junit(path: Path, wanted: Sequence[str]) -> tuple[TestResult, ...]:
+@dataclass(frozen=True)
+class Case:
+    """One test case as pytest's junit reporter words it: (tag, message, text) per outcome part.
+
+    The cold run reads it from the junit XML file, the warm one receives it as JSON: both give
+    the same results because both come from the same reporter.
+    """
+
+    classname: str
+    name: str
+    parts: tuple[tuple[str, str | None, str | None], ...]
+
+
+def _junit_cases(path: Path) -> list[Case]:
+    if not path.exists():
+        return []
+    return [
+        Case(
+            case.get("classname", ""),
+            case.get("name", ""),
+            tuple((part.tag, part.get("message"), part.text) for part in case),
+        )
+        for case in ET.parse(path).getroot().iter("testcase")
+    ]
+
+
+def results_of(cases: Sequence[Case], wanted: Sequence[str]) -> tuple[TestResult, ...]:
+    """The result of each of `wanted`, from what the junit reporter recorded."""
     by_name = {_junit_key(n): n for n in wanted}
     results: dict[str, TestResult] = {}
-    if path.exists():
-        for case in ET.parse(path).getroot().iter("testcase"):
-            key = (case.get("classname", ""), case.get("name", ""))
-            node_id = by_name.get(key)
-            if node_id is None:
-                continue
+    for case in cases:
+        node_id = by_name.get((case.classname, case.name))
+        if node_id is not None:
             results[node_id] = _case_result(node_id, case)
     return tuple(results.get(n, TestResult(n, "error", "not collected")) for n in wanted)
 
@@ -211,14 +238,22 @@ _JUNIT_OUTCOMES: tuple[tuple[str, Outcome], ...] = (
 )
 
 
-def _case_result(node_id: str, case: ET.Element) -> TestResult:
+def _case_result(node_id: str, case: Case) -> TestResult:
     for tag, outcome in _JUNIT_OUTCOMES:
-        element = case.find(tag)
-        if element is not None:
-            message = (element.get("message") or "").strip()
+        part = next((p for p in case.parts if p[0] == tag), None)
+        if part is not None:
+            message = (part[1] or "").strip()
             first = message.splitlines()[0] if message else tag
-            return TestResult(node_id, outcome, first, _tail(element.text or ""))
+            return TestResult(node_id, outcome, first, _tail(part[2] or ""))
     return TestResult(node_id, "passed")
+
+
+def pytest_args(node_ids: Sequence[str], junit: str) -> list[str]:
+    """pytest's arguments for a run of `node_ids` whose junit report goes to `junit`."""
+    return [
+        "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--continue-on-collection-errors",
+        f"--junitxml={junit}", "-o", "junit_family=xunit1", *node_ids,
+    ]  # fmt: skip
 
 
 async def run_tests(
@@ -240,16 +275,19 @@ async def run_tests(
         return TestRun((), False, 0.0)
     with tempfile.TemporaryDirectory(prefix="filler-tests-") as tmp:
         report = Path(tmp) / "junit.xml"
-        args = [
-            "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
-            "--continue-on-collection-errors", f"--junitxml={report}",
-            "-o", "junit_family=xunit1", *node_ids,
-        ]  # fmt: skip
+        args = ["-m", "pytest", *pytest_args(node_ids, str(report))]
         ended = await _run_on_copy(
             root, files, Path(tmp), args,
             python=python, timeout=timeout, sandbox=sandbox, limits=limits,
         )  # fmt: skip
-        results = _parse_junit(report, node_ids)
+        cases = _junit_cases(report)
+    return finished_run(ended, results_of(cases, node_ids), timeout, limits, started)
+
+
+def finished_run(
+    ended: Ended, results: tuple[TestResult, ...], timeout: float, limits: Limits, started: float
+) -> TestRun:
+    """The run's record: every result marked with what stopped the run, if something did."""
     stop = _stop_reason(ended, timeout)
     if stop:
         results = tuple(TestResult(r.node_id, "error", stop) for r in results)
@@ -295,7 +333,7 @@ async def _run_on_copy(
     timeout: float,
     sandbox: SandboxMode,
     limits: Limits,
-) -> _Ended:
+) -> Ended:
     """`python args` on a copy of `root` holding `files`, made in `workdir`, confined."""
 
     def prepare() -> tuple[Confinement, Path, dict[str, str]]:  # file system work: a thread's
@@ -314,7 +352,7 @@ async def _run_on_copy(
 _STOPPING = (Limit.CPU, Limit.FILE_SIZE)
 
 
-def _stop_reason(ended: _Ended, timeout: float) -> str:
+def _stop_reason(ended: Ended, timeout: float) -> str:
     """Why the run ended before its command did, or "" when it did not."""
     if ended.timed_out:
         return f"timed out: {wall_limit(timeout):g} s of wall-clock time passed"
@@ -325,7 +363,7 @@ def _stop_reason(ended: _Ended, timeout: float) -> str:
     return ""
 
 
-def _shown(ended: _Ended, limits: Limits) -> str:
+def _shown(ended: Ended, limits: Limits) -> str:
     output = _tail(ended.output)
     if ended.limit is Limit.OUTPUT:
         output = f"[output over the {limits.output} byte limit: only its end is kept]\n{output}"

@@ -34,10 +34,13 @@ __all__ = [
     "Limits",
     "SandboxMode",
     "bwrap_argv",
+    "bwrap_for",
     "bwrap_problem",
     "confine",
     "fallback_notice",
     "host_layout",
+    "limit_of_signal",
+    "passed_env",
     "private_env",
 ]
 
@@ -89,12 +92,15 @@ class Confinement:
         if returncode is None:
             return None
         if returncode < 0:
-            signum = -returncode
-        elif self.sandboxed and returncode > 128:  # bwrap says 128 + signal, like a shell
-            signum = returncode - 128
-        else:
-            return None
-        return _LIMIT_SIGNALS.get(signum)
+            return limit_of_signal(-returncode)
+        if self.sandboxed and returncode > 128:  # bwrap says 128 + signal, like a shell
+            return limit_of_signal(returncode - 128)
+        return None
+
+
+def limit_of_signal(signum: int) -> Limit | None:
+    """The limit that `signum` enforces, if it is a limit's signal."""
+    return _LIMIT_SIGNALS.get(signum)
 
 
 _LIMIT_SIGNALS: dict[int, Limit] = {signal.SIGXCPU: Limit.CPU, signal.SIGXFSZ: Limit.FILE_SIZE}
@@ -195,13 +201,17 @@ def private_env(workdir: Path, pythonpath: Sequence[Path]) -> dict[str, str]:
     home, tmp = workdir / "home", workdir / "tmp"
     home.mkdir(exist_ok=True)
     tmp.mkdir(exist_ok=True)
-    env = {key: value for key, value in os.environ.items() if _PASSED_ENV.fullmatch(key)}
-    return env | {
+    return passed_env() | {
         "HOME": str(home),
         "TMPDIR": str(tmp),
         "PYTHONPATH": os.pathsep.join(map(str, pythonpath)),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+
+
+def passed_env() -> dict[str, str]:
+    """The variables of filler's environment that generated code may see: no secret."""
+    return {key: value for key, value in os.environ.items() if _PASSED_ENV.fullmatch(key)}
 
 
 def confine(
@@ -226,7 +236,7 @@ def confine(
     }
     assignments = [f"{name}={value}" for name, value in settings.items()]
     command = [python, "-I", "-S", "-c", _SET_LIMITS, *assignments, "--", python, *args]
-    bwrap = _bwrap_for(mode)
+    bwrap = bwrap_for(mode)
     if bwrap is None:
         return Confinement(tuple(command), sandboxed=False)
     sandbox = bwrap_argv(bwrap, host_layout(python), workdir, cwd)
@@ -236,13 +246,16 @@ def confine(
 def fallback_notice(mode: SandboxMode) -> str | None:
     """The line to show once per run when `auto` finds no sandbox; None when there is nothing
     to say. Raises ConfigError when `mode` is `bwrap` and bubblewrap cannot start."""
-    if mode is SandboxMode.NONE or _bwrap_for(mode) is not None:
+    if mode is SandboxMode.NONE or bwrap_for(mode) is not None:
         return None
     return f"no sandbox for generated code ({bwrap_problem()}): it runs with resource limits only"
 
 
-def _bwrap_for(mode: SandboxMode) -> str | None:
-    """The bwrap to run under `mode`, or None to run with limits only."""
+def bwrap_for(mode: SandboxMode) -> str | None:
+    """The bwrap to run under `mode`, or None to run with limits only.
+
+    Raises ConfigError when `mode` is `bwrap` and bubblewrap cannot start.
+    """
     if mode is SandboxMode.NONE:
         return None
     bwrap = shutil.which("bwrap")

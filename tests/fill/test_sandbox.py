@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from filler.errors import ConfigError
-from filler.fill.runner import run_script, run_tests
+from filler.fill.runner import TestRun, run_script, run_tests
 from filler.fill.sandbox import (
     Confinement,
     Layout,
@@ -31,10 +31,13 @@ from filler.fill.sandbox import (
     fallback_notice,
     host_layout,
 )
+from filler.fill.warm import WarmRunner
 from tests.helpers.projects import CHECKOUT, build_file_tree
 
 linux_only = pytest.mark.skipif(sys.platform != "linux", reason="bubblewrap is Linux only")
 BOTH_MODES = pytest.mark.parametrize("mode", [SandboxMode.BWRAP, SandboxMode.NONE])
+# Each probe runs as a cold demo run, and as a test in a warm runner's zygote.
+BOTH_RUNNERS = pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
 
 SCRIPT = Path("examples/probe.py")
 MODULE = "def double(x: int) -> int:\n    return 2 * x\n"
@@ -63,11 +66,42 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def probe(
-    project: Path, code: str, mode: SandboxMode = SandboxMode.BWRAP, timeout: float = 30
+    project: Path,
+    code: str,
+    mode: SandboxMode = SandboxMode.BWRAP,
+    timeout: float = 30,
+    warm: bool = False,
 ) -> str:
-    """Run `code` as a demo script of `project`; its output."""
+    """Run `code` as a demo script of `project`, or in a test of a warm runner; its output."""
+    if warm:
+        return asyncio.run(warm_probe(project, code, mode, timeout))
     run = asyncio.run(run_script(project, {SCRIPT: code}, SCRIPT, timeout=timeout, sandbox=mode))
     return run.output
+
+
+PROBE_TEST = Path("tests/test_probe.py")
+
+
+async def warm_probe(project: Path, code: str, mode: SandboxMode, timeout: float) -> str:
+    """`code` run by a test in a zygote; what it printed, which the test fails with."""
+    test = f"""import contextlib, io, pytest
+
+
+def test_probe():
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile({code!r}, "probe.py", "exec"), {{"__name__": "__main__"}})
+    pytest.fail(printed.getvalue(), pytrace=False)
+"""
+    runner = WarmRunner(project, size=1, sandbox=mode)
+    try:
+        run = await runner.run_tests(
+            {PROBE_TEST: test}, [f"{PROBE_TEST}::test_probe"], timeout=timeout
+        )
+    finally:
+        await runner.close()
+    assert runner.cold_runs == 0
+    return run.results[0].trace
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -75,7 +109,8 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 @linux_only
-def test_the_real_project_is_out_of_reach(project: Path) -> None:
+@BOTH_RUNNERS
+def test_the_real_project_is_out_of_reach(project: Path, warm: bool) -> None:
     # Only a tree holding this marker is touched, should the probe get out: never another's.
     marker = f".filler-probe-{uuid.uuid4().hex}"
     (project / marker).write_text("")
@@ -97,13 +132,14 @@ for root in roots:
         except OSError as exc:
             print("refused", exc)
 """
-    output = probe(project, code)
+    output = probe(project, code, warm=warm)
     assert "reached" not in output
     assert tree(project) == before
 
 
 @linux_only
-def test_only_the_copy_is_writable_and_home_is_absent(project: Path) -> None:
+@BOTH_RUNNERS
+def test_only_the_copy_is_writable_and_home_is_absent(project: Path, warm: bool) -> None:
     marker = f"filler-probe-{uuid.uuid4().hex}"
     home = Path.home()
     targets = [home / marker, Path("/tmp") / marker, CHECKOUT / marker, Path("/usr") / marker]
@@ -120,7 +156,7 @@ print("sees", [p for p in ({str(home / ".bashrc")!r}, {str(CHECKOUT / "pyproject
                if os.path.exists(p)])
 """
     try:
-        output = probe(project, code)
+        output = probe(project, code, warm=warm)
         assert not [t for t in targets if t.exists()]
     finally:
         for target in targets:
@@ -132,8 +168,9 @@ print("sees", [p for p in ({str(home / ".bashrc")!r}, {str(CHECKOUT / "pyproject
 
 @linux_only
 @BOTH_MODES
+@BOTH_RUNNERS
 def test_secrets_stay_outside(
-    project: Path, mode: SandboxMode, monkeypatch: pytest.MonkeyPatch
+    project: Path, mode: SandboxMode, warm: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for key, value in SECRETS.items():
         monkeypatch.setenv(key, value)
@@ -150,12 +187,13 @@ if {scan_proc}:
             pass
 print("leaked", [v for v in {list(SECRETS.values())!r} if v in seen], len(os.environ))
 """
-    output = probe(project, code, mode)
+    output = probe(project, code, mode, warm=warm)
     assert "leaked []" in output
 
 
 @linux_only
-def test_no_connection_reaches_a_loopback_listener(project: Path) -> None:
+@BOTH_RUNNERS
+def test_no_connection_reaches_a_loopback_listener(project: Path, warm: bool) -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
@@ -167,7 +205,7 @@ try:
 except OSError as exc:
     print("refused", exc)
 """
-        output = probe(project, code)
+        output = probe(project, code, warm=warm)
         listener.setblocking(False)
         with pytest.raises(BlockingIOError):
             listener.accept()
@@ -185,8 +223,19 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
+async def forks_run(project: Path, files: dict[Path, str], ids: list[str], warm: bool) -> TestRun:
+    if not warm:
+        return await run_tests(project, files, ids, timeout=30)
+    runner = WarmRunner(project, size=1)
+    try:  # the zygote is still up when the run is over: what the candidate started is not
+        return await runner.run_tests(files, ids, timeout=30)
+    finally:
+        await runner.close()
+
+
 @linux_only
-def test_no_process_outlives_the_run(project: Path) -> None:
+@BOTH_RUNNERS
+def test_no_process_outlives_the_run(project: Path, warm: bool) -> None:
     marker = f"filler-probe-{uuid.uuid4().hex}"
     forks = f"""import subprocess
 
@@ -198,7 +247,7 @@ def test_forks():
 """
     test = Path("tests/test_forks.py")
     try:
-        run = asyncio.run(run_tests(project, {test: forks}, [f"{test}::test_forks"], timeout=30))
+        run = asyncio.run(forks_run(project, {test: forks}, [f"{test}::test_forks"], warm))
         assert [r.outcome for r in run.results] == ["passed"]
         deadline = time.monotonic() + 2
         while _processes_with(marker) and time.monotonic() < deadline:
@@ -211,34 +260,37 @@ def test_forks():
 
 @linux_only
 @BOTH_MODES
-def test_two_gib_cannot_be_allocated(project: Path, mode: SandboxMode) -> None:
+@BOTH_RUNNERS
+def test_two_gib_cannot_be_allocated(project: Path, mode: SandboxMode, warm: bool) -> None:
     code = """try:
     bytearray(2 * 1024**3)
 except MemoryError:
     print("refused")
 """
-    assert probe(project, code, mode) == "refused"
+    assert probe(project, code, mode, warm=warm) == "refused"
 
 
 @linux_only
 @BOTH_MODES
-def test_a_200_mb_file_cannot_be_written(project: Path, mode: SandboxMode) -> None:
+@BOTH_RUNNERS
+def test_a_200_mb_file_cannot_be_written(project: Path, mode: SandboxMode, warm: bool) -> None:
     code = """try:
     open("big", "wb").write(bytes(200_000_000))
 except OSError as exc:
     print("refused", exc)
 """
-    assert "refused [Errno 27] File too large" in probe(project, code, mode)
+    assert "refused [Errno 27] File too large" in probe(project, code, mode, warm=warm)
 
 
 @linux_only
 @BOTH_MODES
-def test_the_limits_are_set_in_the_child(project: Path, mode: SandboxMode) -> None:
+@BOTH_RUNNERS
+def test_the_limits_are_set_in_the_child(project: Path, mode: SandboxMode, warm: bool) -> None:
     code = """import resource
 for name in ("RLIMIT_AS", "RLIMIT_FSIZE", "RLIMIT_CPU", "RLIMIT_CORE"):
     print(name, *resource.getrlimit(getattr(resource, name)))
 """
-    output = probe(project, code, mode, timeout=9.5)
+    output = probe(project, code, mode, timeout=9.5, warm=warm)
     limits = Limits()
     assert f"RLIMIT_AS {limits.memory} {limits.memory}" in output
     assert f"RLIMIT_FSIZE {limits.file_size} {limits.file_size}" in output
@@ -301,15 +353,16 @@ def test_forced_bwrap_without_bwrap_is_a_config_error(
         fallback_notice(SandboxMode.BWRAP)
 
 
+@BOTH_RUNNERS
 def test_auto_without_bwrap_runs_with_limits_and_says_so(
-    project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    project: Path, warm: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     notice = fallback_notice(SandboxMode.AUTO)
     assert notice is not None and "bwrap is not installed" in notice
     assert fallback_notice(SandboxMode.NONE) is None
     code = "import resource\nprint(resource.getrlimit(resource.RLIMIT_FSIZE)[0])\n"
-    assert probe(project, code, SandboxMode.AUTO) == str(Limits().file_size)
+    assert probe(project, code, SandboxMode.AUTO, warm=warm) == str(Limits().file_size)
 
 
 def test_the_bwrap_command_line_binds_only_the_run_directory_writable() -> None:
