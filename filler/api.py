@@ -24,12 +24,14 @@ from filler.errors import ProjectError, UserError
 from filler.git import FILLER_IDENTITY, git, run_git
 from filler.lockfile import State, UnitStatus, read_lock, unit_status
 from filler.project import Project, load_project
+from filler.writer import project_lock
 
 if TYPE_CHECKING:
     from filler.fill.pipeline import Progress
     from filler.plan import Draft, NoDraft, PlanFlow, PlanResult, Reviewer
     from filler.providers.base import Provider
     from filler.report import RunRecord, UnitRecord
+    from filler.source.formatting import Linted
     from filler.update import UpdateResult
 
 __all__ = ["FillFlags", "StatusRow", "fill", "new", "plan", "status", "update"]
@@ -70,6 +72,13 @@ def _formatter(project: Project) -> partial[str]:
     return partial(format_or_keep, line_length=_ruff_line_length(project.root))
 
 
+def _linter(project: Project) -> partial[Linted]:
+    """Candidates are held to the project's own `ruff check`, its safe fixes applied."""
+    from filler.source.formatting import lint_fixed
+
+    return partial(lint_fixed, root=project.root, line_length=_ruff_line_length(project.root))
+
+
 def _ruff_line_length(root: Path) -> int:
     import tomllib
 
@@ -87,13 +96,26 @@ def fill(
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> RunRecord:
-    """Fill the project at or above `path`; `flags` are the CLI's fill options."""
+    """Fill the project at or above `path`; `flags` are the CLI's fill options.
+
+    Raises `ProjectError` when another fill or update of the project is running.
+    """
+    project = load_project(path)
+    with project_lock(project.root, project.state_dir):
+        return _fill(project, flags, progress, environ)
+
+
+def _fill(
+    project: Project,
+    flags: FillFlags | None,
+    progress: Progress | None,
+    environ: Mapping[str, str] | None,
+) -> RunRecord:
     from filler.fill.pipeline import FillOptions, fill_project
     from filler.providers import open_provider
     from filler.readme import sync_project_readme
 
     flags = flags or FillFlags()
-    project = load_project(path)
     settings = load_settings(project.root, flags, _environ(environ))
     options = FillOptions(
         only=flags.only,
@@ -115,7 +137,12 @@ def fill(
     async def run() -> RunRecord:
         async with open_provider(settings) as provider:
             return await fill_project(
-                project, provider, options, progress or _Silent(), _formatter(project)
+                project,
+                provider,
+                options,
+                progress or _Silent(),
+                _formatter(project),
+                _linter(project),
             )
 
     record = asyncio.run(run())
@@ -249,8 +276,9 @@ def update(
     from filler.update import carry_over, update_result
 
     project = load_project(path)
-    carried = carry_over(project, data_file, vcs_ref)
-    run = fill(project.root, flags, progress, environ)
+    with project_lock(project.root, project.state_dir):
+        carried = carry_over(project, data_file, vcs_ref)
+        run = _fill(load_project(project.root), flags, progress, environ)
     return update_result(load_project(project.root), carried, run)
 
 
@@ -274,12 +302,10 @@ class StatusRow:
 
 def status(path: Path) -> list[StatusRow]:
     """Every unit of the project at or above `path` and where it stands against the lock."""
-    from filler.fill.pipeline import project_units
-
     project = load_project(path)
     lock = read_lock(project.lock_path)
     rows = []
-    for module, unit in project_units(project):
+    for module, unit in project.units():
         entry = lock.get(unit.id)
         state = unit_status(unit, entry)
         rows.append(

@@ -15,6 +15,7 @@ from typing import Literal
 import jinja2
 
 from filler.providers.base import Message
+from filler.source.units import UnitKind
 
 __all__ = [
     "MAX_PROMPT_CHARS",
@@ -26,7 +27,6 @@ __all__ = [
     "prompt_too_long",
 ]
 
-UnitKind = Literal["function", "class", "demo"]
 # "full" shows the model the package's API, the module's imports and the visible tests;
 # "compact" shows only the unit, which is all a very small model (SmolLM2-135M) can use.
 PromptStyle = Literal["full", "compact"]
@@ -43,6 +43,7 @@ class PromptContext:
     feature_description: str
     qualname: str
     kind: UnitKind
+    demo: bool  # a demo's main(): it must call the feature and print what it shows
     unit_source: str  # the unit as a stub, with its signature and docstring
     module_imports: str
     tests: str  # the visible tests' source

@@ -186,3 +186,175 @@ def test_a_run_without_sandbox_says_so_once(tmp_path: Path) -> None:
     auto = filler(*args, "--force", "strkit.arith:add", env={"PATH": str(tools)})
     assert auto.returncode == 0, auto.stderr
     assert auto.stderr.count("no sandbox for generated code") == 1
+
+
+# -- nothing lost, nothing half-written ----------------------------------------------------------
+
+_SLEEPY_ADD = (
+    "```python\ndef add(a: int, b: int) -> int:\n    import time\n\n"
+    "    time.sleep({seconds})\n    return a + b\n```\n"
+)
+
+
+def _marked(marker: str) -> list[int]:
+    """Processes (other than this one) whose command line holds `marker`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        if marker.encode() in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _sleeping_fill(tmp_path: Path, seconds: float) -> tuple[subprocess.Popen[str], Path, Path]:
+    """A `filler fill` of strkit.arith:add whose body sleeps `seconds` before answering right,
+    started once its test run is under way; its temporary files go under the returned folder,
+    whose path marks every process of the run."""
+    project = tmp_path / "p"
+    assert filler("new", SPEC, project, "--no-fill").returncode == 0
+    replies = write_replies(
+        tmp_path / "sleepy.json", {"strkit.arith:add": _SLEEPY_ADD.format(seconds=seconds)}
+    )
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    base = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    child = subprocess.Popen(
+        [*FILLER, "fill", str(project), "--replies", str(replies), "--only", "strkit.arith:add",
+         "--no-design-tests"],
+        env={**base, "FILLER_PROVIDER": "", "TMPDIR": str(temp)},
+        stderr=subprocess.PIPE,
+        text=True,
+        # A suite started under nohup ignores SIGHUP, and children would inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not _marked(f"{temp}/"):
+        assert time.monotonic() < deadline and child.poll() is None, "no test run started"
+        time.sleep(0.05)
+    return child, project, temp
+
+
+def _sources(project: Path) -> dict[Path, str]:
+    return {path: path.read_text() for path in sorted(project.rglob("*.py"))}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_stop_a_fill_as_ctrl_c_does(tmp_path: Path, signum: int) -> None:
+    child, project, temp = _sleeping_fill(tmp_path, 60)
+    before = _sources(project)
+    child.send_signal(signum)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert "interrupted: files are either untouched or fully written" in stderr
+    assert "Traceback" not in stderr
+    deadline = time.monotonic() + 5  # a PID namespace is torn down just after its first process
+    while _marked(f"{temp}/") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _marked(f"{temp}/") == []  # no test run, sandbox or zygote left running
+    assert list(temp.iterdir()) == []  # no temporary copy left
+    assert _sources(project) == before
+
+
+def test_a_second_fill_of_one_project_exits_2_while_the_first_runs(tmp_path: Path) -> None:
+    child, project, _ = _sleeping_fill(tmp_path, 60)
+    try:
+        empty = write_replies(tmp_path / "empty.json", {})
+        second = filler("fill", project, "--replies", empty)
+        update = filler("update", project, "--replies", empty)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.communicate(timeout=60)
+    for refused in (second, update):
+        assert refused.returncode == 2, refused.stderr
+        assert f"another fill is running on {project} (pid {child.pid})" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    replies = write_replies(tmp_path / "r.json", {"strkit.arith:add": STRKIT["strkit.arith:add"]})
+    after = filler("fill", project, "--replies", replies, "--only", "strkit.arith:add")
+    assert after.returncode == 0, after.stderr  # the lock went with the first run
+
+
+@pytest.mark.parametrize("edited", ["tests/test_arith.py", "src/strkit/arith.py"])
+def test_a_file_changed_during_a_fill_is_kept_and_the_unit_not_written(
+    tmp_path: Path, edited: str
+) -> None:
+    child, project, _ = _sleeping_fill(tmp_path, 2)
+    path = project / edited
+    path.write_text(path.read_text() + "# changed during the fill\n")
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 1, stderr
+    assert f"not written: {edited} changed during the run" in stderr
+    assert path.read_text().endswith("# changed during the fill\n")
+    module = Path("src/strkit/arith.py")
+    add = find_units((project / module).read_text(), "strkit.arith", module)[0]
+    assert add.is_stub
+    assert "strkit.arith:add" not in read_lock(project / ".filler" / "lock.json").units
+
+
+def test_a_read_only_module_folder_is_one_line_with_advice(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    assert filler("new", SPEC, project, "--no-fill").returncode == 0
+    replies = write_replies(tmp_path / "r.json", {"strkit.arith:add": STRKIT["strkit.arith:add"]})
+    folder = project / "src" / "strkit"
+    # Permission bits do not stop root; the immutable attribute does.
+    as_root = os.geteuid() == 0
+    if as_root:
+        if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode:
+            pytest.skip("chattr +i is not supported here")
+    else:
+        folder.chmod(0o555)
+    try:
+        done = filler("fill", project, "--replies", replies, "--only", "strkit.arith:add")
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        else:
+            folder.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"error: cannot write {folder / 'arith.py'} (")
+    assert f"make {folder} writable" in errors[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_oversized_replies_and_prompts_are_refused_with_the_limit(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    assert filler("new", SPEC, project, "--no-fill").returncode == 0
+    arith = project / "src" / "strkit" / "arith.py"
+    arith.write_text(  # a person pasted a manual into one docstring
+        arith.read_text().replace("sum of a and b.", "sum of a and b.\n\n    " + "Yes. " * 48_000)
+    )
+    replies = write_replies(
+        tmp_path / "r.json",
+        {"strkit.arith:add": STRKIT["strkit.arith:add"], "strkit.arith:is_even": "x" * 50_000_000},
+    )
+    before = arith.read_text()
+    done = filler("fill", project, "--replies", replies, "--only", "strkit.arith:[ai]*")
+    assert done.returncode == 1, done.stderr
+    assert re.search(r"the prompt is 24\d,\d{3} characters, over the limit of 200,000", done.stderr)
+    assert "the reply is 50,000,000 characters, over the limit of 200,000" in done.stderr
+    assert "1 calls" in done.stderr  # the prompt over the limit was never sent
+    assert arith.read_text() == before
+
+
+def test_a_spec_field_over_its_limit_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    import yaml
+
+    data = yaml.safe_load(SPEC.read_text())
+    data["features"][0]["functions"][0]["doc"] = "Add. " * 2_000_000
+    spec = tmp_path / "big.yml"
+    spec.write_text(yaml.safe_dump(data))
+    done = filler("new", spec, tmp_path / "dest")
+    assert done.returncode == 2, done.stderr
+    assert (
+        "features[0].functions[0].doc: is 10,000,000 characters long, over the limit of 10,000"
+        in done.stderr
+    )
+    assert not (tmp_path / "dest").exists()

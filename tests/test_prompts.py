@@ -11,6 +11,7 @@ from filler.prompts import (
     prompt_too_long,
 )
 from filler.providers.base import Message
+from filler.source.units import UnitKind
 
 CTX = PromptContext(
     package="textkit",
@@ -18,7 +19,8 @@ CTX = PromptContext(
     module="textkit.tokenize",
     feature_description="Split text into tokens.",
     qualname="word_tokens",
-    kind="function",
+    kind=UnitKind.FUNCTION,
+    demo=False,
     unit_source=(
         'def word_tokens(text: str) -> list[str]:\n    """Split."""\n    raise NotImplementedError'
     ),
@@ -45,7 +47,7 @@ def test_fill_prompt_puts_the_shared_part_first_and_the_unit_last() -> None:
 
 
 def test_the_system_prompt_is_the_same_for_every_unit_of_a_run() -> None:
-    other = PromptContext(**{**CTX.__dict__, "qualname": "Vocabulary", "kind": "class"})
+    other = PromptContext(**{**CTX.__dict__, "qualname": "Vocabulary", "kind": UnitKind.CLASS})
     assert Prompts().fill(CTX)[0] == Prompts().fill(other)[0]
 
 
@@ -100,7 +102,7 @@ def test_compact_prompts_show_only_the_unit() -> None:
     assert "def word_tokens(text: str)" in user.content
     assert "def mean" not in user.content and "assert" not in user.content
     demo = PromptContext(
-        **{**CTX.__dict__, "kind": "demo", "feature_module": "textkit.tokenize"},
+        **{**CTX.__dict__, "demo": True, "feature_module": "textkit.tokenize"},
     )
     demo = PromptContext(**{**demo.__dict__, "feature_names": ("Vocabulary", "word_tokens")})
     (user,) = Prompts("compact").fill(demo)

@@ -11,6 +11,8 @@
 Extraction, the gates, ranking and feedback happen here and in `evaluate_reply` without any I/O,
 so the loop is tested without a provider, a subprocess or a file. Ranking follows CodeT: spec
 examples first (authoritative: a candidate failing one is never accepted), designed tests next.
+Held-back spec tests (`filler.fill.holdback`) count like the others, but repair feedback gives
+only how many of them failed: the model never sees what it was not shown.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 
 from filler.fill.extract import Candidate, ExtractFailure, extract, fenced_blocks
+from filler.fill.holdback import held_back_notice, split_held_back
 from filler.fill.runner import ScriptRun, TestResult
 from filler.gates.judge import Accepted, AllowedImports, Rejected, judge
+from filler.gates.lint import lint_rejection
 from filler.prompts import Failure, Feedback, PromptContext, Prompts
 from filler.providers.base import Message, Reply
+from filler.source.formatting import Linted
 from filler.source.units import Unit
 
 __all__ = [
@@ -60,11 +65,13 @@ class AskModel:
 class Subject:
     """What a reply is judged against: the unit, its module as it was read, its imports."""
 
-    ctx: PromptContext
     unit: Unit
     module_source: str
     allowed: AllowedImports
     format_code: Callable[[str], str]
+    # The project's lint with its safe fixes (`filler.source.formatting.lint_fixed`); by
+    # default none.
+    lint_code: Callable[[str], Linted] = Linted
 
 
 @dataclass(frozen=True)
@@ -75,22 +82,28 @@ class RunCandidate:
 
 @dataclass(frozen=True)
 class Check:
-    """What running a candidate showed: spec tests, designed tests, or the demo script."""
+    """What running a candidate showed: spec tests (those the prompt showed, and the held-back
+    ones it did not), designed tests, or the demo script."""
 
     spec: tuple[TestResult, ...] = ()
     designed: tuple[TestResult, ...] = ()
     timed_out: bool = False
     script: ScriptRun | None = None
+    held_back: tuple[TestResult, ...] = ()  # spec tests too: they count as the others do
 
     @property
     def spec_passed(self) -> int:
         if self.script is not None:
             return int(self.script.ok)
-        return sum(r.outcome == "passed" for r in self.spec)
+        return sum(r.outcome == "passed" for r in (*self.spec, *self.held_back))
 
     @property
     def spec_total(self) -> int:
-        return 1 if self.script is not None else len(self.spec)
+        return 1 if self.script is not None else len(self.spec) + len(self.held_back)
+
+    @property
+    def held_back_failed(self) -> tuple[TestResult, ...]:
+        return tuple(r for r in self.held_back if r.outcome != "passed")
 
     @property
     def designed_passed(self) -> int:
@@ -114,17 +127,20 @@ class JudgedReply:
     verdict: Accepted | None = None  # set when the gates accepted it: the merged module
     judged_on: str = ""  # the module text it was merged into
     check: Check | None = None
+    # What the project's `ruff check` still faults: it runs and ranks below a clean one, and
+    # is sent back while rounds remain; at the last, a body passing its tests is kept anyway.
+    lint: Rejected | None = None
 
     @property
     def module_source(self) -> str | None:
         return self.verdict.module_source if self.verdict else None
 
     @property
-    def score(self) -> tuple[int, int, int]:
-        """Higher is better: passes the gates, then spec tests passed, then designed ones."""
+    def score(self) -> tuple[int, int, int, int]:
+        """Higher is better: passes the gates, then spec tests passed, designed ones, lint."""
         if self.check is None:
-            return (0, 0, 0)
-        return (1, self.check.spec_passed, self.check.designed_passed)
+            return (0, 0, 0, 0)
+        return (1, self.check.spec_passed, self.check.designed_passed, int(self.lint is None))
 
     @property
     def acceptable(self) -> bool:
@@ -184,33 +200,22 @@ def designed_tests_from(text: str, module: str, qualname: str) -> str | None:
 
 def evaluate_reply(reply: Reply, round_no: int, subject: Subject) -> JudgedReply:
     """Extract, format and judge one reply; a `JudgedReply`, either refused or runnable."""
-    unit, ctx = subject.unit, subject.ctx
+    unit = subject.unit
     extracted = extract(reply.text, unit.qualname, reply.finish_reason)
     if isinstance(extracted, ExtractFailure):
         return JudgedReply(
             round_no, reply, rejection=extracted.reason, truncated=extracted.truncated
         )
-    candidate = Candidate(subject.format_code(extracted.code), extracted.notes)
+    linted = subject.lint_code(subject.format_code(extracted.code))
+    candidate = Candidate(linted.code, extracted.notes)
     verdict = judge(subject.module_source, unit, candidate, subject.allowed)
     if isinstance(verdict, Rejected):
         return JudgedReply(round_no, reply, candidate, verdict.reason, verdict.excerpt)
     assert isinstance(verdict, Accepted)
-    if ctx.kind == "demo" and not _uses_any(candidate.code, ctx.feature_names):
-        # Exit 0 alone is too weak for a demo: it must show the feature at work.
-        names = ", ".join(ctx.feature_names)
-        return JudgedReply(
-            round_no, reply, candidate, f"main() must call {names} and print results"
-        )
-    return JudgedReply(round_no, reply, candidate, verdict=verdict, judged_on=subject.module_source)
-
-
-def _uses_any(code: str, names: Sequence[str]) -> bool:
-    used = {
-        node.id if isinstance(node, ast.Name) else node.attr
-        for node in ast.walk(ast.parse(code))
-        if isinstance(node, ast.Name | ast.Attribute)
-    }
-    return not names or bool(used.intersection(names))
+    lint = lint_rejection(candidate.code, linted.problems)
+    return JudgedReply(
+        round_no, reply, candidate, verdict=verdict, judged_on=subject.module_source, lint=lint
+    )
 
 
 def _feedback(attempt: JudgedReply, timeout: float) -> Feedback:
@@ -218,17 +223,23 @@ def _feedback(attempt: JudgedReply, timeout: float) -> Feedback:
         return Feedback(rejection=attempt.rejection, excerpt=attempt.excerpt)
     check = attempt.check
     assert check is not None
+    if check.all_passed and attempt.lint is not None:
+        return Feedback(rejection=attempt.lint.reason, excerpt=attempt.lint.excerpt)
     if check.timed_out:
         return Feedback(timed_out=True, timeout=timeout)
     if check.script is not None:
         return Feedback(script_output=check.script.output or "the demo exited with an error")
-    failing = [r for r in (*check.spec, *check.designed) if r.outcome != "passed"]
+    # What the model never saw stays unseen: of held-back tests it learns how many failed.
+    designed, designed_held = split_held_back(check.designed)
+    failing = [r for r in (*check.spec, *designed) if r.outcome != "passed"]
+    designed_held_failed = sum(r.outcome != "passed" for r in designed_held)
     return Feedback(
         failures=tuple(
             Failure(r.node_id.rpartition("::")[2], r.message, r.trace, _failing_line(r.trace))
             for r in failing[:5]
         ),
-        total=len(check.spec) + len(check.designed),
+        total=len(check.spec) + len(designed),
+        held_back=held_back_notice(len(check.held_back_failed), designed_held_failed),
     )
 
 
@@ -249,13 +260,15 @@ def _why_not(attempts: Sequence[JudgedReply]) -> str:
         return "the best candidate timed out"
     if check.script is not None:
         return "the demo never ran to exit 0"
-    return f"best candidate passed {check.spec_passed}/{check.spec_total} spec tests"
+    passed = f"best candidate passed {check.spec_passed}/{check.spec_total} spec tests"
+    held = [r.node_id.rpartition("::")[2] for r in check.held_back_failed]
+    return f"{passed} (held-back examples failed: {', '.join(held)})" if held else passed
 
 
 def fill_flow(ctx: PromptContext, unit: Unit, options: FlowOptions, prompts: Prompts) -> Flow:
     """Ask, judge, verify and repair one unit; return the best attempt passing its spec tests."""
     designed: str | None = None
-    if options.design_tests and ctx.kind != "demo":
+    if options.design_tests and not ctx.demo:
         replies = yield AskDesigner(prompts.design_tests(ctx), unit.id)
         assert not isinstance(replies, Check)
         drafts = (
@@ -289,7 +302,7 @@ def fill_flow(ctx: PromptContext, unit: Unit, options: FlowOptions, prompts: Pro
         assert round_best is not None  # the round had replies
         if best is None or round_best.score > best.score:
             best = round_best
-        if best.check is not None and best.check.all_passed:
+        if best.check is not None and best.check.all_passed and best.lint is None:
             break
         if round_best.truncated:
             follow_up = prompts.truncated(ctx)

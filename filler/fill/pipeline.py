@@ -24,6 +24,7 @@ from typing import Protocol
 
 from filler.errors import NoReply, ProviderError, ProviderSetupError, QuotaExhausted
 from filler.fill.context import VisibleTest, module_imports, package_api, spec_tests_by_unit
+from filler.fill.extract import reply_too_long
 from filler.fill.flow import (
     AskDesigner,
     AskModel,
@@ -35,8 +36,10 @@ from filler.fill.flow import (
     evaluate_reply,
     fill_flow,
 )
-from filler.fill.runner import run_script, run_tests
+from filler.fill.holdback import hide_examples, split_held_back, unit_examples
+from filler.fill.runner import run_script
 from filler.fill.sandbox import SandboxMode, fallback_notice
+from filler.fill.warm import WarmRunner
 from filler.fill.workers import Workers
 from filler.gates.judge import AllowedImports, Fits, Pending, carry_in_turn, judge_in_turn
 from filler.lockfile import (
@@ -49,13 +52,14 @@ from filler.lockfile import (
     write_lock,
 )
 from filler.project import Module, ModuleKind, Project
-from filler.prompts import PromptContext, Prompts
+from filler.prompts import PromptContext, Prompts, prompt_too_long
 from filler.providers.base import Message, Provider, Purpose, Reply, Request
 from filler.report import CallStats, Outcome, RunRecord, UnitRecord, write_report
-from filler.source.units import Unit, find_unit, find_units, reset_to_stub, unit_source
-from filler.writer import FileLocks, atomic_write
+from filler.source.formatting import Linted
+from filler.source.units import Unit, find_unit, reset_to_stub, unit_source
+from filler.writer import Baseline, FileLocks, atomic_write
 
-__all__ = ["FillOptions", "Job", "Progress", "fill_project", "project_units", "select_jobs"]
+__all__ = ["FillOptions", "Job", "Progress", "fill_project", "select_jobs"]
 
 DESIGNED_FILE = Path("tests") / "test__filler_designed.py"
 
@@ -96,14 +100,6 @@ class Progress(Protocol):
     def start(self, total: int) -> None: ...
     def unit_done(self, record: UnitRecord) -> None: ...
     def finish(self) -> None: ...
-
-
-def project_units(project: Project) -> list[tuple[Module, Unit]]:
-    return [
-        (module, unit)
-        for module in project.modules()
-        for unit in find_units(module.source, module.name, module.path)
-    ]
 
 
 def select_jobs(
@@ -169,6 +165,7 @@ class _Run:
     provider: Provider
     options: FillOptions
     format_code: Callable[[str], str]
+    lint_code: Callable[[str], Linted]
     lock: Lock
     tests: dict[str, tuple[VisibleTest, ...]]  # by unit id
     api_sources: dict[str, str]
@@ -176,6 +173,9 @@ class _Run:
     workers: Workers
     allowed: AllowedImports
     design_tests: bool
+    warm: WarmRunner  # the test runs of this fill: its zygotes end with it
+    baseline: Baseline  # the modules and test files as the run saw them: writes check them
+    guarded_tests: tuple[Path, ...]  # the test files and conftests a unit's write depends on
     api_cache: dict[str, str] = field(default_factory=dict)
     file_locks: FileLocks = field(default_factory=FileLocks)
     queued: defaultdict[Path, list[_Queued]] = field(default_factory=lambda: defaultdict(list))
@@ -218,7 +218,7 @@ class _Run:
                     replies, stats = await self._ask(
                         step.messages, step.key, Purpose.FILL, step.samples, stats, errors
                     )
-                    subject = await self._subject(job, ctx, allowed)
+                    subject = await self._subject(job, allowed)
                     attempts = await asyncio.gather(
                         *(self.workers.run(evaluate_reply, r, step.round, subject) for r in replies)
                     )
@@ -237,15 +237,18 @@ class _Run:
     def _context(self, job: Job) -> PromptContext:
         unit, source = job.unit, job.module.source
         own = f"{self.project.package}.{job.module.feature}" if job.is_demo else unit.module
-        tests = self.tests.get(unit.id, ())
+        tests, held_back = split_held_back(self.tests.get(unit.id, ()))
+        stub = unit_source(source if unit.is_stub else reset_to_stub(source, unit), unit)
+        examples = unit_examples(self.project.answers, self.project.package, unit.id)
         return PromptContext(
             package=self.project.package,
             package_description=self.project.description,
             module=unit.module,
             feature_description=self.project.feature_description(job.module.feature),
             qualname=unit.qualname,
-            kind="demo" if job.is_demo else unit.kind,
-            unit_source=unit_source(source if unit.is_stub else reset_to_stub(source, unit), unit),
+            kind=unit.kind,
+            demo=job.is_demo,
+            unit_source=hide_examples(stub, examples, held_back),
             module_imports=module_imports(source),
             tests="\n\n\n".join(t.source for t in tests),
             siblings=self._package_api(own),
@@ -263,6 +266,10 @@ class _Run:
         stats: CallStats,
         errors: list[str],
     ) -> tuple[list[Reply], CallStats]:
+        too_long = prompt_too_long(messages)
+        if too_long:  # not sent: the unit stays a stub, and says why (once)
+            errors.extend([too_long] if too_long not in errors else [])
+            return [], stats
         request = Request(
             messages=messages,
             unit_id=unit_id,
@@ -277,8 +284,12 @@ class _Run:
         replies: list[Reply] = []
         for outcome in outcomes:
             if isinstance(outcome, Reply):
-                replies.append(outcome)
                 stats = stats.add(self.provider.name, outcome)
+                too_long = reply_too_long(outcome.text)
+                if too_long:  # refused unread: neither judged nor sent back to the model
+                    errors.append(too_long)
+                    continue
+                replies.append(outcome)
             elif isinstance(outcome, ProviderSetupError):
                 raise outcome
             elif isinstance(outcome, NoReply) and purpose is Purpose.DESIGN_TESTS:
@@ -304,7 +315,9 @@ class _Run:
                     sandbox=self.options.sandbox,
                 )
             return Check(script=script)
-        spec_ids = [t.node_id for t in self.tests.get(job.unit.id, ())]
+        shown, held_back = split_held_back(self.tests.get(job.unit.id, ()))
+        spec_ids = [t.node_id for t in shown]
+        held_ids = [t.node_id for t in held_back]
         designed_ids: list[str] = []
         if step.designed_tests:
             files[DESIGNED_FILE] = step.designed_tests
@@ -312,17 +325,14 @@ class _Run:
                 f"{DESIGNED_FILE.as_posix()}::{name}" for name in _test_names(step.designed_tests)
             ]
         async with self.test_slots:
-            run = await run_tests(
-                self.project.root,
-                files,
-                [*spec_ids, *designed_ids],
-                timeout=timeout,
-                sandbox=self.options.sandbox,
+            run = await self.warm.run_tests(
+                files, [*spec_ids, *held_ids, *designed_ids], timeout=timeout
             )
         by_id = {r.node_id: r for r in run.results}
         return Check(
             spec=tuple(by_id[n] for n in spec_ids),
             designed=tuple(by_id[n] for n in designed_ids),
+            held_back=tuple(by_id[n] for n in held_ids),
             timed_out=run.timed_out,
         )
 
@@ -365,8 +375,8 @@ class _Run:
                 try:
                     await self._write_batch(path, batch)
                 except BaseException as exc:
-                    for queued in batch:
-                        if not queued.written.done():
+                    for queued in batch:  # this unit raises it; the others' _write re-raise it
+                        if queued is not mine and not queued.written.done():
                             queued.written.set_exception(exc)
                     raise
         return mine.written.result()
@@ -393,23 +403,33 @@ class _Run:
             entries[unit.id] = replace(entry, body_sha=verdict.body_sha)
             final = verdict.module_source
         if entries:
+            # What the unit was verified with, and the text it merges into, must still be there.
+            changed = await asyncio.to_thread(
+                self.baseline.changed, [module.path, *self.guarded_tests]
+            )
+            if changed:
+                reason = _changed_reason(changed)
+                for queued in batch:
+                    queued.written.set_result(reason)
+                return
             # The lock entries go first: a crash between the two writes leaves stubs with lock
             # entries (filled again next run), never a filled body the lock calls hand-written.
             await self._set_lock_entries(entries)
             await asyncio.to_thread(atomic_write, path, final)
+            self.baseline.wrote(module.path, final)
         for queued, outcome in zip(batch, outcomes, strict=True):
             designed = queued.ended.result.designed_tests
             if isinstance(outcome, Fits) and designed:
                 await asyncio.to_thread(self._keep_designed, queued.ended.job, designed)
             queued.written.set_result("" if isinstance(outcome, Fits) else outcome.reason)
 
-    async def _subject(self, job: Job, ctx: PromptContext, allowed: AllowedImports) -> Subject:
+    async def _subject(self, job: Job, allowed: AllowedImports) -> Subject:
         """Replies are judged on the module as it is now, which other units may have filled
         since the run began: then the writer rarely has to judge them again."""
         path = self.project.root / job.module.path
         current = await asyncio.to_thread(path.read_text, encoding="utf-8")
         unit = _unit_now(current, job) or job.unit
-        return Subject(ctx, unit, current, allowed, self.format_code)
+        return Subject(unit, current, allowed, self.format_code, self.lint_code)
 
     async def _remember_failure(
         self, job: Job, result: FlowResult, stats: CallStats, seconds: float
@@ -434,6 +454,23 @@ class _Run:
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _guarded_tests(root: Path) -> tuple[Path, ...]:
+    """The test modules and every conftest, present or where one would take effect."""
+    tests = root / "tests"
+    found = {p.relative_to(root) for p in tests.glob("test_*.py")}
+    found |= {p.relative_to(root) for p in tests.rglob("conftest.py")}
+    found |= {Path("conftest.py"), Path("src") / "conftest.py", Path("tests") / "conftest.py"}
+    return tuple(sorted(found))
+
+
+def _changed_reason(paths: Sequence[Path]) -> str:
+    shown = ", ".join(p.as_posix() for p in paths)
+    return (
+        f"not written: {shown} changed during the run (by a person, or by code under test); "
+        "run again"
+    )
 
 
 def _lock_entry(
@@ -525,13 +562,16 @@ async def fill_project(
     options: FillOptions,
     progress: Progress,
     format_code: Callable[[str], str] = lambda code: code,
+    lint_code: Callable[[str], Linted] = Linted,
 ) -> RunRecord:
     """Fill every unit the lock rules and the options select; return the run record."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     # Before any model call: a forced sandbox that cannot start is a ConfigError.
     sandbox_notice = fallback_notice(options.sandbox)
-    units = project_units(project)
+    units = project.units()
+    guarded_tests = _guarded_tests(project.root)
+    baseline = Baseline.of(project.root, [*{m.path for m, _ in units}, *guarded_tests])
     lock = read_lock(project.lock_path)
     jobs = select_jobs(units, lock, options, (provider.name, provider.model))
     async with Workers.for_jobs(min(options.jobs, len(jobs))) as workers:
@@ -540,6 +580,7 @@ async def fill_project(
             provider=provider,
             options=options,
             format_code=format_code,
+            lint_code=lint_code,
             lock=lock,
             tests=spec_tests_by_unit(
                 {
@@ -556,7 +597,12 @@ async def fill_project(
                 if options.design_tests is None
                 else options.design_tests
             ),
+            warm=WarmRunner(project.root, size=_cores(), sandbox=options.sandbox),
+            baseline=baseline,
+            guarded_tests=guarded_tests,
         )
+        if any(run.tests.get(job.unit.id) for job in jobs):
+            run.warm.start()  # its zygotes import pytest while the first model calls are out
         progress.start(len(jobs))
         semaphore = asyncio.Semaphore(max(1, options.jobs))
 
@@ -576,6 +622,7 @@ async def fill_project(
                 records += await asyncio.gather(*(guarded(job) for job in batch))
         finally:
             progress.finish()
+            await run.warm.close()
     record = RunRecord(
         provider=provider.name,
         model=provider.model,

@@ -71,7 +71,7 @@ from filler.source.syntax import (
     module_bindings,
     tree_of,
 )
-from filler.source.units import Unit, body_sha, find_unit
+from filler.source.units import Unit, UnitKind, body_sha, find_unit
 
 __all__ = [
     "Accepted",
@@ -428,9 +428,9 @@ def _target(review: _Review) -> Rejected | None:
             Gate.TARGET, f"the reply defines {unit.qualname} twice; send one definition", found[1]
         )
     node = found[0]
-    if unit.kind == "class" and not isinstance(node, ast.ClassDef):
+    if unit.kind is UnitKind.CLASS and not isinstance(node, ast.ClassDef):
         return review.reject(Gate.TARGET, f"{unit.qualname} is a class; send the whole class", node)
-    if unit.kind == "function" and not isinstance(node, FunctionNode):
+    if unit.kind is UnitKind.FUNCTION and not isinstance(node, FunctionNode):
         return review.reject(Gate.TARGET, f"{unit.qualname} is a function, not a class", node)
     if isinstance(node, ast.ClassDef):
         missing = [name for name in unit.targets if name not in methods_by_name(node)]

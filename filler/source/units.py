@@ -30,9 +30,10 @@ import tokenize
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from filler.errors import ProjectError
 from filler.source.syntax import (
@@ -65,6 +66,13 @@ __all__ = [
 _NEVER_TARGETS = frozenset({"abstractmethod", "overload"})
 
 
+class UnitKind(StrEnum):
+    """What a unit is: its prompts, its gates and where its bodies go differ by kind."""
+
+    FUNCTION = "function"
+    CLASS = "class"
+
+
 @dataclass(frozen=True)
 class Unit:
     """One thing filler fills: a top-level function, or a class with its target methods."""
@@ -73,7 +81,7 @@ class Unit:
     module: str  # "textkit.tokenize"
     qualname: str  # "word_tokens" | "Vocabulary" | "main"
     path: Path  # the file, relative to the project root
-    kind: Literal["function", "class"]
+    kind: UnitKind
     targets: tuple[str, ...]  # whose bodies get written: ("word_tokens",) or ("__init__", "add")
     is_stub: bool  # some target still has the stub body
     spec_hash: str  # sha256 hex of the normalised spec parts
@@ -107,7 +115,7 @@ def _units(source: str, module: str, path: Path, only: str | None = None) -> Ite
             module=module,
             qualname=node.name,
             path=path,
-            kind="class" if isinstance(node, ast.ClassDef) else "function",
+            kind=UnitKind.CLASS if isinstance(node, ast.ClassDef) else UnitKind.FUNCTION,
             targets=targets,
             is_stub=bool(stubs),
             spec_hash=_spec_hash(feature, node, stubs),
@@ -138,7 +146,7 @@ def reset_to_stub(source: str, unit: Unit) -> str:
     tree = parsed(source)
     _find(tree, unit)
     stub = [cst.parse_statement("raise NotImplementedError\n")]
-    owner = () if unit.kind == "function" else (unit.qualname,)
+    owner = () if unit.kind is UnitKind.FUNCTION else (unit.qualname,)
     paths = [(*owner, target) for target in unit.targets]
     return tree.visit(ReplaceBody(dict.fromkeys(paths, stub))).code
 

@@ -39,6 +39,8 @@ __all__ = [
     "build_view",
     "clean_docstring",
     "docstring_literal",
+    "doctest_lines",
+    "generated_test_body",
 ]
 
 RUFF_LINE_LENGTH = 88
@@ -157,7 +159,8 @@ def _and_list(names: Iterable[str]) -> str:
 _SPECIAL_EXPECT = {"None", "True", "False"}
 
 
-def _doctest(example: Example) -> list[str]:
+def doctest_lines(example: Example) -> list[str]:
+    """The example as the stub's docstring shows it, in doctest form (without indentation)."""
     lines: list[str] = []
     for text in example.setup:
         for stmt in parse_statements(text):
@@ -176,7 +179,7 @@ def _doctest(example: Example) -> list[str]:
 
 def _unit_docstring(doc: str, examples: Iterable[Example]) -> str:
     lines = [clean_docstring(doc)]
-    shown = [line for example in examples for line in _doctest(example)]
+    shown = [line for example in examples for line in doctest_lines(example)]
     if shown:
         lines += ["", "Examples:", *(f"    {line}" for line in shown)]
     return docstring_literal("\n".join(lines))
@@ -299,7 +302,8 @@ def _join_groups(groups: Iterable[list[str]]) -> Iterator[str]:
 # --- tests ------------------------------------------------------------------------------------
 
 
-def _test_body(example: Example) -> str:
+def generated_test_body(example: Example) -> str:
+    """The body of the example's generated test."""
     setup = [s for text in example.setup for s in parse_statements(text)]
     call = parse_expression(example.call)
     check: ast.stmt
@@ -339,7 +343,7 @@ def _test_cases(feature: Feature, module: str) -> tuple[GeneratedTest, ...]:
             while name in taken:
                 name += "_"
             taken.add(name)
-            cases.append(GeneratedTest(name, f"{module}:{unit}", _test_body(example)))
+            cases.append(GeneratedTest(name, f"{module}:{unit}", generated_test_body(example)))
     return tuple(cases)
 
 

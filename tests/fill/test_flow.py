@@ -7,6 +7,7 @@ Each test plays the driver: it answers `AskModel` with replies and `RunCandidate
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from filler.fill.flow import (
@@ -26,7 +27,7 @@ from filler.fill.runner import ScriptRun, TestResult
 from filler.gates.judge import AllowedImports
 from filler.prompts import PromptContext, Prompts
 from filler.providers.base import Reply, Usage
-from filler.source.units import Unit, find_units
+from filler.source.units import Unit, UnitKind, find_units
 
 MODULE = '''"""Arithmetic."""
 
@@ -42,7 +43,8 @@ CTX = PromptContext(
     module="pkg.arith",
     feature_description="Arithmetic.",
     qualname="add",
-    kind="function",
+    kind=UnitKind.FUNCTION,
+    demo=False,
     unit_source=MODULE.split("\n\n\n")[1],
     module_imports="",
     tests="def test_add_1() -> None:\n    assert add(2, 3) == 5",
@@ -76,7 +78,7 @@ def drive(
     module: str = MODULE,
 ) -> tuple[FlowResult, list[object]]:
     """Answer every step from the scripts, as the pipeline does; return the result and steps."""
-    subject = Subject(ctx, unit, module, ALLOWED, lambda code: code)
+    subject = Subject(unit, module, ALLOWED, lambda code: code)
     generator = fill_flow(ctx, unit, options, Prompts())
     replies_left, checks_left, steps = list(replies), list(checks), []
     step: object = next(generator)
@@ -195,7 +197,7 @@ def test_a_demo_must_run_and_must_use_the_feature() -> None:
         '"""Demo."""\n\n\ndef main() -> None:\n    """Show add."""\n    raise NotImplementedError\n'
     )
     demo_unit = find_units(demo_module, "examples.arith_demo", Path("examples/arith_demo.py"))[0]
-    ctx = PromptContext(**{**CTX.__dict__, "qualname": "main", "kind": "demo",
+    ctx = PromptContext(**{**CTX.__dict__, "qualname": "main", "demo": True,
                            "feature_module": "pkg.arith", "feature_names": ("add",)})  # fmt: skip
     idle = "```python\ndef main() -> None:\n    print('hello')\n```"
     uses = (
@@ -216,7 +218,7 @@ def test_a_demo_must_run_and_must_use_the_feature() -> None:
 
 
 def test_evaluate_reply_records_the_text_it_judged_on() -> None:
-    subject = Subject(CTX, UNIT, MODULE, ALLOWED, str.strip)
+    subject = Subject(UNIT, MODULE, ALLOWED, str.strip)
     attempt = evaluate_reply(reply(GOOD), 1, subject)
     assert isinstance(attempt, JudgedReply) and attempt.judged_on == MODULE
     assert attempt.module_source is not None and "return a + b" in attempt.module_source
@@ -231,3 +233,50 @@ def test_designed_tests_from_keeps_only_tests_and_imports() -> None:
         "from pkg.m import f\nimport math\n\ndef test_a():\n    assert math.pi\n"
     )
     assert designed_tests_from("no tests here", "pkg.m", "f") is None
+
+
+HIDDEN = TestResult(
+    "tests/test_arith.py::test_add_3",
+    "failed",
+    "assert 4242 == 12345",
+    ">       assert add(7, 5) == 12345\nE       assert 4242 == 12345",
+)
+
+
+def test_a_failing_held_back_example_blocks_acceptance_and_only_its_count_goes_back() -> None:
+    failing = Check(spec=results("passed", "passed"), held_back=(HIDDEN,))
+    result, steps = drive(
+        FlowOptions(max_rounds=2), [[reply(WRONG)], [reply(WRONG)]], [failing, failing]
+    )
+    second_ask = steps[2]
+    assert isinstance(second_ask, AskModel)
+    feedback = second_ask.messages[-1].content
+    assert "1 held-back example of the spec failed" in feedback
+    conversation = "\n".join(m.content for m in second_ask.messages)
+    for secret in ("test_add_3", "12345", "4242", "add(7, 5)"):
+        assert secret not in conversation
+    assert result.accepted is None
+    assert result.reason == (
+        "best candidate passed 2/3 spec tests (held-back examples failed: test_add_3)"
+    )
+    passing = Check(spec=results("passed"), held_back=results("passed"))
+    accepted, _ = drive(FlowOptions(max_rounds=1), [[reply(GOOD)]], [passing])
+    assert accepted.accepted is not None
+
+
+def test_held_back_designed_tests_are_counted_not_shown() -> None:
+    designed = "```python\ndef test_zero():\n    assert add(0, 0) == 0\n```"
+    shown = TestResult("tests/test__filler_designed.py::test_zero", "passed")
+    hidden = replace(HIDDEN, node_id="tests/test__filler_designed.py::test_big")
+    check = Check(spec=results("failed"), designed=(shown, shown, hidden))
+    _, steps = drive(
+        FlowOptions(max_rounds=2, design_tests=True),
+        [[reply(designed)], [reply(WRONG)], [reply(GOOD)]],
+        [check, Check(spec=results("passed"))],
+    )
+    ask = steps[3]
+    assert isinstance(ask, AskModel)
+    feedback = ask.messages[-1].content
+    assert "1 of 3 tests failed" in feedback and "test_add_1" in feedback
+    assert "1 held-back designed test failed" in feedback
+    assert "test_big" not in feedback and "12345" not in feedback

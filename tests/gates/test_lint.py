@@ -121,7 +121,7 @@ def run_flow(root: Path, replies: list[str], max_rounds: int) -> tuple[FlowResul
     """The flow driven as the pipeline drives it, every candidate passing its tests; returns
     the result and the last message of every request to the model."""
     lint = partial(lint_fixed, root=root)
-    subject = Subject(CTX, UNIT, MODULE, AllowedImports(package="pkg"), format_or_keep, lint)
+    subject = Subject(UNIT, MODULE, AllowedImports(package="pkg"), format_or_keep, lint)
     flow = fill_flow(CTX, UNIT, FlowOptions(max_rounds=max_rounds), Prompts())
     asked: list[str] = []
     step = next(flow)
