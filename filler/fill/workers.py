@@ -36,12 +36,23 @@ _START_AFTER_S = 0.05
 # Threads bringing a pool up; each removes itself once the pool is up (and shut down, if its
 # run has ended meanwhile).
 _starting: set[threading.Thread] = set()
+# Pools shut down without waiting. Python 3.11's exit hook for process pools can write to the
+# wake-up pipe of one whose manager thread is closing it at that moment (EBADF, printed as an
+# ignored exception): `settle` lets them finish first.
+_closing: list[ProcessPoolExecutor] = []
 
 
 def settle(timeout_s: float = 60.0) -> None:
-    """Wait until no pool is still starting, so none is left half-spawned at exit."""
+    """Wait until no pool is still starting or closing, so none is left half-done at exit."""
     for thread in list(_starting):
         thread.join(timeout_s)
+    while _closing:
+        _closing.pop().shutdown(wait=True)
+
+
+def _close(pool: ProcessPoolExecutor) -> None:
+    pool.shutdown(wait=False, cancel_futures=True)
+    _closing.append(pool)
 
 
 def _ignore_interrupts() -> None:
@@ -87,7 +98,7 @@ class Workers:
             pool = _start_pool(self._processes)
             started.set_result(pool)
             if self._closed.is_set():  # the run ended while the pool was starting
-                pool.shutdown(wait=False, cancel_futures=True)
+                _close(pool)
         finally:
             _starting.discard(threading.current_thread())
 
@@ -117,4 +128,4 @@ class Workers:
         if self._pool is not None and self._pool.done():
             # Every result is in; the workers exit on their own (the interpreter joins them at
             # exit), so a run does not also wait for that.
-            self._pool.result().shutdown(wait=False, cancel_futures=True)
+            _close(self._pool.result())
