@@ -41,6 +41,9 @@ _TRACE_LINES = 15
 # it started can hold the pipe open for ever.
 _DRAIN_SECONDS = 1.0
 _LIMITS = Limits()
+# The plugin's module name in a run: nothing a project would call its own.
+RETURN_CHECK = "_filler_return_check"
+_RETURN_CHECK_TEXT = Path(__file__).with_name("return_check.py").read_text(encoding="utf-8")
 
 
 def wall_limit(cpu_seconds: float) -> float:
@@ -248,12 +251,21 @@ def _case_result(node_id: str, case: Case) -> TestResult:
     return TestResult(node_id, "passed")
 
 
-def pytest_args(node_ids: Sequence[str], junit: str) -> list[str]:
-    """pytest's arguments for a run of `node_ids` whose junit report goes to `junit`."""
+def pytest_args(node_ids: Sequence[str], junit: str, checked: Sequence[str] = ()) -> list[str]:
+    """pytest's arguments for a run of `node_ids` whose junit report goes to `junit`, checking
+    what each of `checked` ("module:qualname") returns against its annotation."""
+    checks = [f"--filler-returns={target}" for target in checked]
     return [
         "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--continue-on-collection-errors",
+        *(["-p", RETURN_CHECK] if checked else []), *checks,
         f"--junitxml={junit}", "-o", "junit_family=xunit1", *node_ids,
     ]  # fmt: skip
+
+
+def with_return_check(files: Mapping[Path, str], checked: Sequence[str]) -> Mapping[Path, str]:
+    """`files` and, when something is checked, the plugin that checks it, at the run's root
+    (on the path of `python -m pytest` there, as of a warm child)."""
+    return {**files, Path(f"{RETURN_CHECK}.py"): _RETURN_CHECK_TEXT} if checked else files
 
 
 async def run_tests(
@@ -265,8 +277,10 @@ async def run_tests(
     python: str | None = None,
     sandbox: SandboxMode = SandboxMode.AUTO,
     limits: Limits = _LIMITS,
+    checked: Sequence[str] = (),
 ) -> TestRun:
-    """Run `node_ids` on a copy of `root` where `files` (relative path -> text) are written.
+    """Run `node_ids` on a copy of `root` where `files` (relative path -> text) are written;
+    a test of them fails when one of `checked` returns what its annotation does not allow.
 
     Raises ConfigError when `sandbox` is `bwrap` and bubblewrap cannot start.
     """
@@ -275,9 +289,9 @@ async def run_tests(
         return TestRun((), False, 0.0)
     with tempfile.TemporaryDirectory(prefix="filler-tests-") as tmp:
         report = Path(tmp) / "junit.xml"
-        args = ["-m", "pytest", *pytest_args(node_ids, str(report))]
+        args = ["-m", "pytest", *pytest_args(node_ids, str(report), checked)]
         ended = await _run_on_copy(
-            root, files, Path(tmp), args,
+            root, with_return_check(files, checked), Path(tmp), args,
             python=python, timeout=timeout, sandbox=sandbox, limits=limits,
         )  # fmt: skip
         cases = _junit_cases(report)

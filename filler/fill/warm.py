@@ -47,6 +47,7 @@ from filler.fill.runner import (
     results_of,
     run_tests,
     wall_limit,
+    with_return_check,
 )
 from filler.fill.sandbox import (
     Layout,
@@ -137,6 +138,7 @@ class WarmRunner:
         *,
         timeout: float,
         python: str | None = None,
+        checked: Sequence[str] = (),
     ) -> TestRun:
         """What `runner.run_tests` gives for the same arguments, warm when it can be.
 
@@ -155,7 +157,9 @@ class WarmRunner:
                 else:
                     zygote = await self._start(bwrap, python)
                 if zygote is not None:
-                    run = await self._run_warm(zygote, pool, files, node_ids, timeout, started)
+                    run = await self._run_warm(
+                        zygote, pool, files, node_ids, timeout, started, checked
+                    )
                     if run is not None:
                         return run
                     self._lost[python] += 1
@@ -165,6 +169,7 @@ class WarmRunner:
         return await run_tests(
             self.root, files, node_ids,
             timeout=timeout, python=python, sandbox=self.sandbox, limits=self.limits,
+            checked=checked,
         )  # fmt: skip
 
     def start(self, python: str | None = None) -> None:
@@ -240,11 +245,12 @@ class WarmRunner:
         node_ids: Sequence[str],
         timeout: float,
         started: float,
+        checked: Sequence[str],
     ) -> TestRun | None:
         """The run in `zygote`, which goes back to `pool` if it stays usable; None if lost."""
         try:
             request = await asyncio.to_thread(
-                self._request, zygote.scratch / "candidate", files, node_ids, timeout
+                self._request, zygote.scratch / "candidate", files, node_ids, timeout, checked
             )
             reply = await zygote.ask(request, wall_limit(timeout) + _GRACE_SECONDS)
             run = None if reply is None else self._read(reply, node_ids, timeout, started)
@@ -258,15 +264,20 @@ class WarmRunner:
         return run
 
     def _request(
-        self, into: Path, files: Mapping[Path, str], node_ids: Sequence[str], timeout: float
+        self,
+        into: Path,
+        files: Mapping[Path, str],
+        node_ids: Sequence[str],
+        timeout: float,
+        checked: Sequence[str],
     ) -> dict[str, Any]:
-        view = _view(self.root, files, into)
+        view = _view(self.root, with_return_check(files, checked), into)
         # As `python -m pytest` with PYTHONPATH=src:. in the view, the way a cold run starts.
         return {
             "cwd": str(view),
             "path": [str(view), str(view / "src"), str(view)],
             "env": private_env(into, [view / "src", view]),
-            "args": pytest_args(node_ids, os.devnull),
+            "args": pytest_args(node_ids, os.devnull, checked),
             "cpu": math.ceil(timeout),
             "memory": self.limits.memory,
             "file_size": self.limits.file_size,
