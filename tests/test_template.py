@@ -78,8 +78,9 @@ def spec(*features: Spec, **more: object) -> Spec:
 
 def example_count(data: Spec) -> int:
     units = [f for feat in data["features"] for f in feat.get("functions", [])]
-    units += [m for feat in data["features"] for k in feat.get("classes", []) for m in k["methods"]]
-    return sum(len(u["examples"]) for u in units)
+    classes = [k for feat in data["features"] for k in feat.get("classes", [])]
+    units += [m for k in classes for m in k.get("methods", [])]  # a record class may have none
+    return sum(len(u.get("examples", [])) for u in units)
 
 
 ADD = fn("add", "a: int, b: int", "int", "Add two ints.", ex("add(1, 2)", 3))

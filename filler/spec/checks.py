@@ -12,11 +12,14 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence, Set
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from filler.errors import SpecError
+from filler.spec.calls import call_problems
+from filler.spec.declarations import declaration_problems
+from filler.spec.names import NameKind, declared, import_fix, import_nodes, is_exception, resolve
 from filler.spec.syntax import (
     annotation_names,
     import_bindings,
@@ -34,7 +37,8 @@ if TYPE_CHECKING:
 __all__ = ["import_nodes", "whole_spec_problems"]
 
 _BUILTINS = frozenset(dir(builtins))
-_EXAMPLE_GLOBALS = _BUILTINS | {"pytest"}
+# A test module's globals: the builtins, pytest, and the module's own `__file__`.
+_EXAMPLE_GLOBALS = _BUILTINS | {"pytest", "__file__"}
 
 
 def whole_spec_problems(spec: Spec) -> Iterator[SpecError]:
@@ -43,7 +47,9 @@ def whole_spec_problems(spec: Spec) -> Iterator[SpecError]:
     yield from _duplicate_problems(spec)
     for i, feature in enumerate(spec.features):
         yield from _import_problems(spec, i, feature)
-        yield from _reference_problems(i, feature)
+        yield from _reference_problems(spec, i, feature)
+        yield from declaration_problems(spec, i, feature)
+        yield from call_problems(spec, i, feature)
     yield from _cycle_problems(spec)
 
 
@@ -64,12 +70,11 @@ def _duplicate_problems(spec: Spec) -> Iterator[SpecError]:
     feature_names = {f.name for f in spec.features}
     exported: list[tuple[str, str]] = []
     for i, feature in enumerate(spec.features):
-        exported += [
-            (f"features[{i}].functions[{j}].name", f.name) for j, f in enumerate(feature.functions)
-        ]
-        exported += [
-            (f"features[{i}].classes[{j}].name", c.name) for j, c in enumerate(feature.classes)
-        ]
+        for group in ("functions", "classes", "exceptions", "enums", "constants"):
+            exported += [
+                (f"features[{i}].{group}[{j}].name", d.name)
+                for j, d in enumerate(getattr(feature, group))
+            ]
         for j, klass in enumerate(feature.classes):
             methods = [
                 (f"features[{i}].classes[{j}].methods[{k}].name", m.name)
@@ -95,27 +100,18 @@ def _duplicate_problems(spec: Spec) -> Iterator[SpecError]:
             )
 
 
-def import_nodes(feature: Feature) -> list[ast.Import | ast.ImportFrom]:
-    """The feature's import lines as AST nodes, in spec order."""
-    nodes: list[ast.Import | ast.ImportFrom] = []
-    for line in feature.imports:
-        node = parse_statements(line)[0]
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            nodes.append(node)
-    return nodes
-
-
 def _imported_module(node: ast.Import | ast.ImportFrom) -> str:
     return (node.module or "") if isinstance(node, ast.ImportFrom) else node.names[0].name
 
 
 def _import_problems(spec: Spec, i: int, feature: Feature) -> Iterator[SpecError]:
-    own = set(feature.public_names)
+    own = {name for name, _ in declared(feature)}
     bound: list[tuple[str, str]] = []
     for k, node in enumerate(import_nodes(feature)):
         path = f"features[{i}].imports[{k}]"
-        for name in import_bindings(node):
-            bound.append((path, name))
+        for alias, name in zip(node.names, import_bindings(node), strict=True):
+            if not _binds_its_package(node, alias):
+                bound.append((path, name))
             if name in own:
                 yield SpecError(path, f"imports {name!r}, which the feature defines", "rename one")
         top = _imported_module(node).split(".")[0]
@@ -129,6 +125,11 @@ def _import_problems(spec: Spec, i: int, feature: Feature) -> Iterator[SpecError
             )
     for path, name, first in _first_seen(bound):
         yield SpecError(path, f"{name!r} is already imported by {first}", "import it once")
+
+
+def _binds_its_package(node: ast.Import | ast.ImportFrom, alias: ast.alias) -> bool:
+    """`import collections.abc` binds `collections` beside an `import collections`: no clash."""
+    return isinstance(node, ast.Import) and alias.asname is None and "." in alias.name
 
 
 def _own_import_problems(
@@ -175,30 +176,38 @@ def _cycle_problems(spec: Spec) -> Iterator[SpecError]:
             )
 
 
-def _reference_problems(i: int, feature: Feature) -> Iterator[SpecError]:
+def _reference_problems(spec: Spec, i: int, feature: Feature) -> Iterator[SpecError]:
     """Names that signatures and examples use must exist where that code runs."""
     imported = {name for node in import_nodes(feature) for name in import_bindings(node)}
+    # exceptions, enums and constants come before the functions and classes in the module
+    early = {name for name, kind in declared(feature) if kind not in _LATE}
     scopes = _Scopes(
-        annotations=_BUILTINS | imported | set(feature.public_names),
-        defaults=_BUILTINS | imported,
+        annotations=_BUILTINS | imported | {name for name, _ in declared(feature)},
+        defaults=_BUILTINS | imported | early,
         examples=_EXAMPLE_GLOBALS | imported | set(feature.public_names),
-        imported=frozenset(imported),
-        own=frozenset(feature.public_names),
+        spec=spec,
+        feature=feature,
     )
+    yield from _fixture_problems(i, feature, scopes)
+    scopes = replace(scopes, examples=scopes.examples | {f.name for f in feature.fixtures})
     for j, func in enumerate(feature.functions):
         path = f"features[{i}].functions[{j}]"
-        yield from _signature_problems(f"{path}.params", func.params, scopes, method=False)
+        yield from _signature_problems(f"{path}.params", func.arguments(), scopes)
         yield from _returns_problems(f"{path}.returns", func.returns, scopes)
         yield from _example_problems(path, func.examples, scopes)
     for j, klass in enumerate(feature.classes):
         path = f"features[{i}].classes[{j}]"
         if klass.init is not None:
-            yield from _signature_problems(f"{path}.init", klass.init, scopes, method=True)
+            init = parse_params(klass.init, method=True)
+            yield from _signature_problems(f"{path}.init", init, scopes)
         for k, method in enumerate(klass.methods):
             mpath = f"{path}.methods[{k}]"
-            yield from _signature_problems(f"{mpath}.params", method.params, scopes, method=True)
+            yield from _signature_problems(f"{mpath}.params", method.arguments(), scopes)
             yield from _returns_problems(f"{mpath}.returns", method.returns, scopes)
             yield from _example_problems(mpath, method.examples, scopes)
+
+
+_LATE = frozenset({NameKind.FUNCTION, NameKind.CLASS})
 
 
 @dataclass(frozen=True)
@@ -208,24 +217,23 @@ class _Scopes:
     annotations: frozenset[str] | set[str]
     defaults: frozenset[str] | set[str]
     examples: frozenset[str] | set[str]
-    imported: frozenset[str]
-    own: frozenset[str]
+    spec: Spec
+    feature: Feature
 
 
 _UNDEFINED_FIX = "define it or list its import in the feature's imports"
 
 
-def _signature_problems(
-    path: str, params: str, scopes: _Scopes, *, method: bool
-) -> Iterator[SpecError]:
-    annotations, defaults = signature_names(parse_params(params, method=method))
+def _signature_problems(path: str, args: ast.arguments, scopes: _Scopes) -> Iterator[SpecError]:
+    annotations, defaults = signature_names(args)
     for name in sorted(annotations - scopes.annotations):
         yield SpecError(path, f"annotation uses undefined name {name!r}", _UNDEFINED_FIX)
     for name in sorted(defaults - scopes.defaults):
         yield SpecError(
             path,
             f"default value uses undefined name {name!r}",
-            "defaults may use builtins and imported names",
+            "defaults may use builtins, imported names and the feature's constants, enums and "
+            "exceptions",
         )
 
 
@@ -239,17 +247,17 @@ def _example_problems(
 ) -> Iterator[SpecError]:
     for k, example in enumerate(examples):
         epath = f"{path}.examples[{k}]"
-        setup = [parse_statements(line) for line in example.setup]
-        _, setup_bound = read_and_bound(stmt for stmts in setup for stmt in stmts)
-        visible = scopes.examples | setup_bound
-        for s, stmts in enumerate(setup):
-            for name in sorted(unbound_names(stmts) - visible):
-                yield SpecError(
-                    f"{epath}.setup[{s}]",
-                    f"uses undefined name {name!r}",
-                    "define it in setup or list its import in the feature's imports",
-                )
-        for field in ("call", "expect"):
+        statements = [
+            (f"{epath}.{field}[{s}]", parse_statements(line))
+            for field in ("setup", "scenario")
+            for s, line in enumerate(getattr(example, field))
+        ]
+        _, setup_bound = read_and_bound(stmt for _, stmts in statements for stmt in stmts)
+        visible = scopes.examples | setup_bound | set(example.given)
+        yield from _undefined_in(statements, visible)
+        if example.given:
+            yield from _property_problems(epath, example, scopes)
+        for field in ("call", "expect", "check"):
             text = getattr(example, field)
             if text is None:
                 continue
@@ -264,6 +272,77 @@ def _example_problems(
             yield from _raises_problems(f"{epath}.raises", example.raises, scopes)
 
 
+def _undefined_in(
+    statements: Sequence[tuple[str, list[ast.stmt]]], visible: Set[str]
+) -> Iterator[SpecError]:
+    for path, stmts in statements:
+        for name in sorted(unbound_names(stmts) - visible):
+            yield SpecError(
+                path,
+                f"uses undefined name {name!r}",
+                "define it in setup or list its import in the feature's imports",
+            )
+
+
+def _fixture_problems(i: int, feature: Feature, scopes: _Scopes) -> Iterator[SpecError]:
+    """A fixture's code sees what an example sees, and its name must not hide any of it."""
+    seen: set[str] = set()
+    for k, fixture in enumerate(feature.fixtures):
+        path = f"features[{i}].fixtures[{k}]"
+        if fixture.name in seen:
+            yield SpecError(
+                f"{path}.name", f"fixture {fixture.name!r} is listed twice", "rename it"
+            )
+        elif fixture.name in scopes.examples:
+            yield SpecError(
+                f"{path}.name",
+                f"{fixture.name!r} would hide a name the examples already see",
+                "choose another name",
+            )
+        seen.add(fixture.name)
+        statements = [
+            (f"{path}.{field}[{s}]", parse_statements(line))
+            for field in ("setup", "teardown")
+            for s, line in enumerate(getattr(fixture, field))
+        ]
+        statements.append((f"{path}.value", [ast.Expr(parse_expression(fixture.value))]))
+        _, bound = read_and_bound(stmt for _, stmts in statements for stmt in stmts)
+        yield from _undefined_in(statements, scopes.examples | bound)
+
+
+# What a property's test module imports from hypothesis.
+_HYPOTHESIS_NAMES = frozenset({"given", "st"})
+
+
+def _property_problems(epath: str, example: Example, scopes: _Scopes) -> Iterator[SpecError]:
+    """Strategies see the module's names and `st`; a property cannot take a fixture (hypothesis
+    would run it once for every drawn value), nor share a name with what hypothesis binds."""
+    for name in sorted(_HYPOTHESIS_NAMES & scopes.examples):
+        yield SpecError(
+            epath,
+            f"{name!r} is a name of the feature, and a property's test imports hypothesis's",
+            "rename it, or state this example without given/check",
+        )
+    for name, strategy in example.given.items():
+        tree = parse_expression(strategy)
+        for unknown in sorted(unbound_names([tree]) - scopes.examples - {"st"}):
+            yield SpecError(
+                f"{epath}.given.{name}",
+                f"uses undefined name {unknown!r}",
+                "draw from hypothesis strategies as st, e.g. 'st.integers()'",
+            )
+    fixtures = {f.name for f in scopes.feature.fixtures}
+    trees: list[ast.AST] = [parse_expression(example.check or "None")]
+    trees += [s for text in example.setup for s in parse_statements(text)]
+    for name in sorted(fixtures & unbound_names(trees)):
+        yield SpecError(
+            epath,
+            f"a property cannot use the fixture {name!r}: hypothesis runs the test many times "
+            "with one fixture value",
+            "build the value in the example's setup",
+        )
+
+
 def _undefined_example_fix(field: str, tree: ast.expr, name: str) -> str:
     if field == "expect" and isinstance(tree, ast.Name):
         return f"to expect the string, quote it inside the YAML string: \"'{name}'\""
@@ -271,20 +350,20 @@ def _undefined_example_fix(field: str, tree: ast.expr, name: str) -> str:
 
 
 def _raises_problems(path: str, raises: str, scopes: _Scopes) -> Iterator[SpecError]:
-    root = raises.split(".")[0]
-    if root in scopes.imported:
-        return
-    if root in scopes.own:
-        yield SpecError(
-            path,
-            f"{raises!r} is defined by this feature, and spec classes are not exceptions",
-            "name a built-in or imported exception",
-        )
-        return
-    builtin = getattr(builtins, raises, None)
-    if not (isinstance(builtin, type) and issubclass(builtin, BaseException)):
+    found = resolve(scopes.spec, scopes.feature, raises)
+    if found.kind is NameKind.UNDEFINED or (
+        found.kind is NameKind.BUILTIN and not is_exception(scopes.spec, scopes.feature, raises)
+    ):
+        fallback = "name a built-in exception, or import it in the feature's imports"
         yield SpecError(
             path,
             f"{raises!r} is not a built-in exception",
-            "name a built-in exception, or import it in the feature's imports",
+            import_fix(scopes.spec, raises, fallback),
+        )
+    elif not is_exception(scopes.spec, scopes.feature, raises):
+        where = "this feature" if found.feature is scopes.feature else "the spec"
+        yield SpecError(
+            path,
+            f"{raises!r} is defined by {where} as a {found.kind.value}, not an exception",
+            "list it under the feature's exceptions, or give it an exception base",
         )

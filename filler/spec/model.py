@@ -35,6 +35,7 @@ from pydantic_core import PydanticCustomError
 
 from filler.errors import SpecError
 from filler.spec.checks import whole_spec_problems
+from filler.spec.kinds import EnumKind, MethodKind
 from filler.spec.syntax import (
     parse_expression,
     parse_params,
@@ -43,12 +44,21 @@ from filler.spec.syntax import (
 
 __all__ = [
     "ClassSpec",
+    "Constant",
+    "DataclassOptions",
+    "EnumKind",
+    "EnumMember",
+    "EnumSpec",
     "Example",
+    "ExceptionSpec",
     "Feature",
+    "FieldSpec",
+    "Fixture",
     "Function",
     "Klass",
     "License",
     "Method",
+    "MethodKind",
     "Spec",
     "load_spec",
     "spec_errors",
@@ -60,6 +70,7 @@ License = Literal["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"]
 _PACKAGE_RE = re.compile(r"[a-z_][a-z0-9_]*")
 _PUBLIC_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _DUNDER_RE = re.compile(r"__[a-z][a-z0-9_]*__")
+_PRIVATE_RE = re.compile(r"_[A-Za-z][A-Za-z0-9_]*")
 _DOTTED_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _PROJECT_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 _EMAIL_RE = re.compile(r"[^@\s<>,\"]+@[^@\s<>,\"]+\.[^@\s<>,\"]+")
@@ -81,8 +92,9 @@ _MAX_CODE = 5_000  # characters of an example's call, expected value or setup; a
 _MAX_EXAMPLES = 100  # examples of one function or method
 
 
-def _problem(problem: str, fix: str = "") -> PydanticCustomError:
-    return PydanticCustomError("spec", "{problem}", {"problem": problem, "fix": fix})
+def _problem(problem: str, fix: str = "", at: str = "") -> PydanticCustomError:
+    """A problem of the field being validated, or (`at`) of that model's field `at`."""
+    return PydanticCustomError("spec", "{problem}", {"problem": problem, "fix": fix, "at": at})
 
 
 # --- field validators ------------------------------------------------------------------------
@@ -140,6 +152,29 @@ def _check_public(value: str) -> str:
 def _check_method(value: str) -> str:
     if value == "__init__":
         raise _problem("'__init__' is written by the class's 'init'", "give its params as 'init'")
+    if _DUNDER_RE.fullmatch(value) or _PRIVATE_RE.fullmatch(value):
+        return value
+    return _check_public(value)
+
+
+def _check_field_name(value: str) -> str:
+    if _DUNDER_RE.fullmatch(value):
+        raise _problem(f"{value!r} is a dunder name, not a field", _RENAME)
+    if _PRIVATE_RE.fullmatch(value):
+        return value
+    return _check_public(value)
+
+
+# Module attributes Python or the template already sets; a constant must not replace them.
+_MODULE_DUNDERS = frozenset(
+    {"__all__", "__annotations__", "__builtins__", "__doc__", "__file__", "__loader__"}
+    | {"__name__", "__package__", "__path__", "__spec__"}
+)
+
+
+def _check_constant_name(value: str) -> str:
+    if value in _MODULE_DUNDERS:
+        raise _problem(f"{value!r} is set by Python or the template", _RENAME)
     return value if _DUNDER_RE.fullmatch(value) else _check_public(value)
 
 
@@ -213,6 +248,27 @@ def _check_exception(value: str) -> str:
             "before anything is written",
             "name the specific exception the function raises",
         )
+    return value
+
+
+def _check_base(value: str) -> str:
+    if not _DOTTED_RE.fullmatch(value) or any(keyword.iskeyword(p) for p in value.split(".")):
+        raise _problem(f"{value!r} is not a class name", 'e.g. "ValueError", "Shape" or "abc.ABC"')
+    return value
+
+
+def _check_decorator(value: str) -> str:
+    try:
+        tree = parse_expression(value.removeprefix("@"))
+    except SyntaxError as exc:
+        raise _problem(
+            f"{value!r} is not a decorator expression ({exc.msg})",
+            'e.g. "functools.cache" or "contextmanager", without the @',
+        ) from None
+    if value.startswith("@"):
+        raise _problem(f"{value!r} starts with @", "leave the @ out; the template adds it")
+    if isinstance(tree, ast.Name) and tree.id in {m.value for m in MethodKind}:
+        raise _problem(f"{value!r} is a method kind", f"give it as 'kind: {tree.id}'")
     return value
 
 
@@ -306,6 +362,16 @@ def _version_text(value: object) -> object:
     return str(value) if isinstance(value, float) else value
 
 
+def _asserts(text: str) -> bool:
+    """Whether statements check something: an assert, or a `pytest.raises` block."""
+    for node in ast.walk(ast.Module(body=parse_statements(text), type_ignores=[])):
+        if isinstance(node, ast.Assert):
+            return True
+        if isinstance(node, ast.With) and "pytest.raises" in ast.unparse(node.items[0]):
+            return True
+    return False
+
+
 def _literal_text(value: object) -> object:
     """A YAML scalar or plain container given as an expected value means that Python value."""
     if value is None or isinstance(value, bool | int | float | list | dict):
@@ -315,6 +381,13 @@ def _literal_text(value: object) -> object:
 
 def _as_tuple(value: object) -> object:
     return (value,) if isinstance(value, str) else value
+
+
+def _dataclass_flag(value: object) -> object:
+    """`dataclass: true` means the default options, `false` no dataclass."""
+    if value is True:
+        return {}
+    return None if value is False else value
 
 
 _PROSE = _capped(_MAX_PROSE)
@@ -330,6 +403,13 @@ TypeExpr = Annotated[str, _CODE, AfterValidator(_check_annotation)]
 Expression = Annotated[str, _CODE, AfterValidator(_check_expression)]
 Statement = Annotated[str, _CODE, AfterValidator(_check_statements)]
 ExceptionName = Annotated[str, _CODE, AfterValidator(_check_exception)]
+FieldName = Annotated[str, AfterValidator(_check_field_name)]
+ConstantName = Annotated[str, AfterValidator(_check_constant_name)]
+BaseName = Annotated[str, _CODE, AfterValidator(_check_base)]
+Decorator = Annotated[str, _CODE, AfterValidator(_check_decorator)]
+Value = Annotated[Expression, BeforeValidator(_literal_text)]
+# `default: null` means the default None; an absent key means no default.
+OptionalValue = Annotated[Expression | None, BeforeValidator(_literal_text)]
 ImportLine = Annotated[str, _CODE, AfterValidator(_check_import)]
 Text = Annotated[str, _PROSE, AfterValidator(_check_text)]
 
@@ -342,9 +422,14 @@ class _Model(BaseModel):
 
 
 class Example(_Model):
-    """One example: `setup` statements run first, then `call` equals `expect` or raises `raises`."""
+    """One example: `setup` statements run first, then `call` equals `expect` or raises `raises`;
+    or, instead of those three, a `scenario` (statements and asserts run in order) or a property
+    (`check` holds for all values hypothesis draws from the `given` strategies)."""
 
-    call: Expression = Field(description="A Python expression, e.g. \"word_tokens('a b')\".")
+    call: Expression | None = Field(
+        default=None,
+        description="A Python expression, e.g. \"word_tokens('a b')\" (required without scenario).",
+    )
     expect: Annotated[Expression | None, BeforeValidator(_literal_text)] = Field(
         default=None, description="A Python expression the call must equal."
     )
@@ -354,11 +439,46 @@ class Example(_Model):
     setup: Annotated[tuple[Statement, ...], BeforeValidator(_as_tuple)] = Field(
         default=(), description="Statements to run first (one string or a list)."
     )
+    scenario: Annotated[tuple[Statement, ...], BeforeValidator(_as_tuple)] = Field(
+        default=(),
+        description="Statements and asserts run in order, e.g. 'assert s.add(x) == 1'.",
+    )
+    given: dict[str, Expression] = Field(
+        default_factory=dict,
+        description="A property: name -> hypothesis strategy, e.g. {x: 'st.integers()'}.",
+    )
+    check: Expression | None = Field(
+        default=None, description="A property: what holds for every drawn value, e.g. 'f(x) >= 0'."
+    )
 
     @model_validator(mode="after")
     def _expect_or_raises(self) -> Example:
+        if self.given or self.check is not None:
+            return self._property_fits()
+        if self.scenario:
+            if (self.call, self.expect, self.raises) != (None, None, None):
+                raise _problem("a scenario example has no 'call', 'expect' or 'raises'")
+            if not any(_asserts(text) for text in self.scenario):
+                raise _problem(
+                    "a scenario must check something",
+                    "add an assert, or a 'with pytest.raises(...)' block",
+                    "scenario",
+                )
+            return self
+        if self.call is None:
+            raise _problem("is required", "", "call")
         if (self.expect is None) == (self.raises is None):
             raise _problem("an example needs exactly one of 'expect' and 'raises'")
+        return self
+
+    def _property_fits(self) -> Example:
+        if not self.given or self.check is None:
+            raise _problem("a property needs both 'given' and 'check'")
+        if (self.call, self.expect, self.raises, self.scenario) != (None, None, None, ()):
+            raise _problem("a property example has no 'call', 'expect', 'raises' or 'scenario'")
+        for name in self.given:
+            if not _PACKAGE_RE.fullmatch(name) or keyword.iskeyword(name):
+                raise _problem(f"{name!r} is not a parameter name", _LOWER_FIX, "given")
         return self
 
 
@@ -373,25 +493,172 @@ class Function(_Model):
     doc: Text = Field(description="What it does; the docstring's first part.")
     # Optional: without examples a unit has no generated test, so only the gates check its fill.
     examples: tuple[Example, ...] = Field(default=(), max_length=_MAX_EXAMPLES)
+    decorators: tuple[Decorator, ...] = Field(
+        default=(), description="Decorators written above the def, without @, outermost first."
+    )
+    asynchronous: bool = Field(default=False, description="An `async def`.")
+
+    def arguments(self) -> ast.arguments:
+        """The parsed parameter list as rendered."""
+        return parse_params(self.params)
 
 
 class Method(Function):
-    """A method stub; `params` leave out `self`, which the template adds."""
+    """A method stub; `params` leave out `self` (or `cls`), which the template adds."""
 
     name: MethodName
     params: MethodParams = ""
+    kind: MethodKind = Field(
+        default=MethodKind.METHOD, description="method | staticmethod | classmethod | property"
+    )
+    setter: bool = Field(default=False, description="A property that can also be assigned.")
+
+    @property
+    def receiver(self) -> str | None:
+        """The first parameter the template adds: `self`, `cls`, or none (a staticmethod)."""
+        kinds = {MethodKind.STATIC: None, MethodKind.CLASS: "cls"}
+        return kinds.get(self.kind, "self")
+
+    def arguments(self) -> ast.arguments:
+        """The parsed parameter list as rendered, the receiver included."""
+        receiver = self.receiver
+        return parse_params(self.params, method=receiver is not None, receiver=receiver or "")
+
+    @model_validator(mode="after")
+    def _kind_fits(self) -> Method:
+        if self.kind is MethodKind.STATIC and re.match(r"\s*(self|cls)\b", self.params):
+            raise _problem("a staticmethod takes no self or cls", "remove it from params", "params")
+        if self.kind is MethodKind.CLASS and re.match(r"\s*cls\b", self.params):
+            raise _problem("params list cls", "leave cls out; the template adds it", "params")
+        if self.kind is MethodKind.PROPERTY:
+            if self.params.strip():
+                raise _problem("a property takes no parameters", "remove params", "params")
+            if self.asynchronous:
+                raise _problem("a property cannot be async", "make it a method", "asynchronous")
+        elif self.setter:
+            raise _problem("only a property has a setter", "add 'kind: property'", "setter")
+        return self
+
+
+class FieldSpec(_Model):
+    """A declared attribute: a dataclass field, or a parameter `__init__` only stores."""
+
+    name: FieldName
+    type: TypeExpr = Field(description="The annotation, e.g. 'int' or 'list[str]'.")
+    default: OptionalValue = Field(default=None, description="A Python expression; none: required.")
+    doc: Text | None = Field(default=None, description="One line for the Attributes section.")
+
+
+class DataclassOptions(_Model):
+    """`@dataclass(...)` options; `dataclass: true` takes them all as False."""
+
+    frozen: bool = False
+    order: bool = False
+
+
+# typing's classes whose fields are bare class annotations (checked to be imported from typing)
+RECORD_BASES = frozenset({"NamedTuple", "TypedDict", "Protocol"})
 
 
 class ClassSpec(_Model):
-    """A class stub: its docstring, an optional `__init__` (from `init`) and its methods."""
+    """A class: its docstring, bases, fields, an optional `__init__` (from `init`) and methods.
+    With `fields` the template writes what the spec fixes (dataclass field lines, annotations of
+    a NamedTuple, TypedDict or Protocol, or else an `__init__` that only stores each field), and
+    `methods` may be empty."""
 
     name: PublicName
     doc: Text
+    bases: tuple[BaseName, ...] = Field(default=(), description="Base classes, in order.")
+    dataclass: Annotated[DataclassOptions | None, BeforeValidator(_dataclass_flag)] = None
+    fields: tuple[FieldSpec, ...] = ()
     init: MethodParams | None = Field(default=None, description="__init__ params, without self.")
-    methods: tuple[Method, ...] = Field(min_length=1)
+    methods: tuple[Method, ...] = ()
+
+    @model_validator(mode="after")
+    def _has_members(self) -> ClassSpec:
+        if not self.methods and not (self.fields or self.bases or self.dataclass):
+            raise _problem("must not be empty", "give at least one", "methods")
+        if self.init is not None and (self.fields or self.dataclass):
+            raise _problem(
+                "the template writes __init__ from 'fields' (or the dataclass does)",
+                "give either init or fields",
+                "init",
+            )
+        if self.dataclass is not None and self.record_base:
+            raise _problem(
+                f"a {self.record_base} is not a dataclass", "drop dataclass", "dataclass"
+            )
+        return self
+
+    @property
+    def record_base(self) -> str:
+        """ "NamedTuple", "TypedDict" or "Protocol" when a base is one (its fields are then bare
+        class annotations), else ""."""
+        names = (base.rsplit(".", 1)[-1] for base in self.bases)
+        return next((name for name in names if name in RECORD_BASES), "")
+
+    @property
+    def stores_fields(self) -> bool:
+        """True when the template writes an `__init__` that only stores the fields."""
+        return bool(self.fields) and self.dataclass is None and not self.record_base
 
 
 Klass = ClassSpec
+
+
+class ExceptionSpec(_Model):
+    """A package exception class: rendered whole (bases and docstring), never a stub."""
+
+    name: PublicName
+    doc: Text
+    bases: tuple[BaseName, ...] = Field(default=("Exception",), min_length=1)
+
+
+class EnumMember(_Model):
+    name: PublicName
+    value: OptionalValue = Field(default=None, description="A Python expression; none: auto().")
+    doc: Text | None = None
+
+
+class EnumSpec(_Model):
+    """An enum, rendered whole: `class Color(enum.Enum)` with its members."""
+
+    name: PublicName
+    doc: Text
+    kind: EnumKind = EnumKind.ENUM
+    members: tuple[EnumMember, ...] = Field(min_length=1)
+
+
+class Constant(_Model):
+    """A module-level name: `MAX_ITEMS: int = 100`, `__version__`, a type alias, a TypeVar."""
+
+    name: ConstantName
+    value: Value = Field(description="A Python expression: write strings quoted, \"'1.0'\".")
+    type: TypeExpr | None = Field(default=None, description="An annotation, e.g. 'TypeAlias'.")
+    doc: Text | None = Field(default=None, description="The docstring below it.")
+
+
+def _check_fixture_name(value: str) -> str:
+    _check_identifier(value, _PACKAGE_RE, "fixture name", _LOWER_FIX)
+    if value in _FIXTURE_RESERVED or value.startswith("test"):
+        raise _problem(f"{value!r} is a name the tests already use", _RENAME)
+    return value
+
+
+# pytest's own fixtures and the names every generated test module binds.
+_FIXTURE_RESERVED = frozenset(
+    {"pytest", "request", "tmp_path", "tmp_path_factory", "monkeypatch", "capsys", "caplog"}
+)
+
+
+class Fixture(_Model):
+    """A pytest fixture of the feature's tests: `setup` runs, the test gets `value`, and
+    `teardown` runs after the test, whatever its outcome."""
+
+    name: Annotated[str, AfterValidator(_check_fixture_name)]
+    setup: Annotated[tuple[Statement, ...], BeforeValidator(_as_tuple)] = ()
+    value: Expression = Field(description="What a test that names the fixture gets, e.g. 's'.")
+    teardown: Annotated[tuple[Statement, ...], BeforeValidator(_as_tuple)] = ()
 
 
 class Feature(_Model):
@@ -400,17 +667,33 @@ class Feature(_Model):
     name: ModuleName
     description: Text
     imports: tuple[ImportLine, ...] = ()
+    constants: tuple[Constant, ...] = ()
+    exceptions: tuple[ExceptionSpec, ...] = ()
+    enums: tuple[EnumSpec, ...] = ()
     functions: tuple[Function, ...] = ()
     classes: tuple[ClassSpec, ...] = ()
+    fixtures: tuple[Fixture, ...] = Field(
+        default=(), description="pytest fixtures examples use by name."
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> Feature:
-        if not self.functions and not self.classes:
-            raise _problem("a feature needs at least one function or class")
+        if not (self.functions or self.classes or self.exceptions or self.enums):
+            raise _problem("a feature needs at least one function, class, exception or enum")
         return self
 
     @property
     def public_names(self) -> tuple[str, ...]:
+        """What the module exports, in spec order: functions, classes, exceptions, enums,
+        constants (a dunder constant such as `__version__` is not exported)."""
+        groups: list[Sequence[Function | ClassSpec | ExceptionSpec | EnumSpec | Constant]]
+        groups = [self.functions, self.classes, self.exceptions, self.enums, self.constants]
+        names = (d.name for group in groups for d in group)
+        return tuple(name for name in names if not _DUNDER_RE.fullmatch(name))
+
+    @property
+    def callable_names(self) -> tuple[str, ...]:
+        """The functions and classes: what a demo shows at work."""
         return tuple(f.name for f in self.functions) + tuple(c.name for c in self.classes)
 
 
@@ -508,6 +791,7 @@ _MESSAGES: dict[str, _CommonMessage] = {
         f"has {e['ctx']['actual_length']:,} items, over the limit of {e['ctx']['max_length']:,}",
         "keep the ones that say most",
     ),
+    "enum": lambda e: (f"{e['input']!r} is not one of {e['ctx']['expected']}", ""),
     "literal_error": lambda e: (
         f"{e['input']!r} is not one of {e['ctx']['expected']}",
         "",
@@ -525,7 +809,8 @@ def _problems_of(error: Mapping[str, Any]) -> list[SpecError]:
         return list(ctx["problems"])
     field = _path(error["loc"])
     if error["type"] == "spec":
-        return [SpecError(field, ctx["problem"], ctx["fix"])]
+        at = ctx.get("at")
+        return [SpecError(f"{field}.{at}" if at else field, ctx["problem"], ctx["fix"])]
     if error["type"] == "too_short" and error["input"]:
         # pydantic also counts a list whose every item failed as too short: already reported
         return []

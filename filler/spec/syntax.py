@@ -22,12 +22,13 @@ __all__ = [
 ]
 
 
-def parse_params(text: str, *, method: bool = False) -> ast.arguments:
-    """Parse a `params` string as the inside of a def's parentheses (after `self` for methods).
+def parse_params(text: str, *, method: bool = False, receiver: str = "self") -> ast.arguments:
+    """Parse a `params` string as the inside of a def's parentheses (after the `receiver`,
+    `self` or `cls`, for methods).
 
     Raises SyntaxError when it is not exactly one parameter list.
     """
-    head = "self, " if method and text.strip() else ("self" if method else "")
+    head = f"{receiver}, " if method and text.strip() else (receiver if method else "")
     source = f"def _f({head}{text}):\n    pass\n"
     module = ast.parse(source)
     compile(module, "<params>", "exec")

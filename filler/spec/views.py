@@ -18,7 +18,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from filler.spec.checks import import_nodes
-from filler.spec.model import ClassSpec, Example, Feature, Function, Spec
+from filler.spec.declarations import implied_imports
+from filler.spec.kinds import MethodKind
+from filler.spec.model import (
+    ClassSpec,
+    Constant,
+    EnumSpec,
+    Example,
+    ExceptionSpec,
+    Feature,
+    FieldSpec,
+    Fixture,
+    Function,
+    Method,
+    Spec,
+)
 from filler.spec.syntax import (
     annotation_names,
     import_bindings,
@@ -32,7 +46,9 @@ from filler.spec.syntax import (
 __all__ = [
     "RUFF_LINE_LENGTH",
     "ClassStub",
+    "ConstantView",
     "FeatureView",
+    "FixtureView",
     "GeneratedTest",
     "SpecView",
     "Stub",
@@ -47,20 +63,40 @@ RUFF_LINE_LENGTH = 88
 _NOQA = "  # noqa: F401"
 
 
+_STUB_BODY = "raise NotImplementedError"
+
+
 @dataclass(frozen=True)
 class Stub:
-    """One stub def: its header line and its docstring literal (continuation lines unindented)."""
+    """One def: its header line and its docstring literal (continuation lines unindented), the
+    decorators above it (without @) and its body: the stub's raise, unless the spec fixes it."""
 
     name: str
     header: str
     docstring: str
+    decorators: tuple[str, ...] = ()
+    body: str = _STUB_BODY
 
 
 @dataclass(frozen=True)
 class ClassStub:
+    """A class: `header` is its `class` line; `fields` its dataclass fields or enum members."""
+
     name: str
     docstring: str
     methods: tuple[Stub, ...]
+    header: str
+    decorators: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConstantView:
+    """A module-level assignment and the docstring literal below it ("" when it has none)."""
+
+    name: str
+    line: str
+    docstring: str
 
 
 @dataclass(frozen=True)
@@ -69,6 +105,17 @@ class GeneratedTest:
 
     name: str
     unit_id: str
+    body: str
+    fixtures: tuple[str, ...] = ()  # the fixtures it takes, in spec order
+    given: tuple[str, ...] = ()  # a property's drawn values, also parameters
+    decorators: tuple[str, ...] = ()  # below the spec marker, without @
+
+
+@dataclass(frozen=True)
+class FixtureView:
+    """A fixture of the generated tests: `body` is its statements with the `yield`, unindented."""
+
+    name: str
     body: str
 
 
@@ -82,8 +129,13 @@ class FeatureView:
     public_names: tuple[str, ...]
     functions: tuple[Stub, ...]
     classes: tuple[ClassStub, ...]
+    # rendered before the functions, in this order: exceptions, enums, constants
+    exceptions: tuple[ClassStub, ...]
+    enums: tuple[ClassStub, ...]
+    constants: tuple[ConstantView, ...]
     test_imports: tuple[str, ...]
     tests: tuple[GeneratedTest, ...]
+    fixtures: tuple[FixtureView, ...]
     demo_docstring: str
     main_docstring: str
 
@@ -100,6 +152,17 @@ class SpecView:
 
     def feature(self, name: str) -> FeatureView:
         return next(f for f in self.features if f.name == name)
+
+    @property
+    def has_properties(self) -> bool:
+        """Whether a generated test is a hypothesis property (hypothesis joins the test extras)."""
+        return any(t.given for f in self.features for t in f.tests)
+
+    @property
+    def has_fixtures(self) -> bool:
+        """Whether a generated test takes a fixture (the conftest then skips stubs that a
+        fixture's set-up reaches, too)."""
+        return any(f.fixtures for f in self.features)
 
 
 # --- text helpers ------------------------------------------------------------------------------
@@ -162,10 +225,17 @@ _SPECIAL_EXPECT = {"None", "True", "False"}
 def doctest_lines(example: Example) -> list[str]:
     """The example as the stub's docstring shows it, in doctest form (without indentation)."""
     lines: list[str] = []
-    for text in example.setup:
+    if example.given:
+        drawn = ", ".join(f"{n} = {_expression(s)}" for n, s in example.given.items())
+        lines.append(f">>> # for all {drawn}:")
+    for text in (*example.setup, *example.scenario):
         for stmt in parse_statements(text):
             first, *rest = ast.unparse(stmt).splitlines()
             lines += [f">>> {first}", *(f"... {line}" for line in rest)]
+    if example.check is not None:
+        return [*lines, f">>> {_expression(example.check)}", "True"]
+    if example.call is None:
+        return lines
     lines.append(f">>> {ast.unparse(parse_expression(example.call))}")
     if example.raises is not None:
         lines += ["Traceback (most recent call last):", example.raises]
@@ -189,17 +259,96 @@ def _returns(text: str) -> str:
     return ast.unparse(parse_expression(text))
 
 
-def _function_stub(func: Function, *, method: bool) -> Stub:
-    params = ast.unparse(parse_params(func.params, method=method))
+def _function_stub(func: Function, decorators: tuple[str, ...] = ()) -> Stub:
+    params = ast.unparse(func.arguments())
+    head = "async def" if func.asynchronous else "def"
     return Stub(
         name=func.name,
-        header=f"def {func.name}({params}) -> {_returns(func.returns)}:",
+        header=f"{head} {func.name}({params}) -> {_returns(func.returns)}:",
         docstring=_unit_docstring(func.doc, func.examples),
+        decorators=decorators + tuple(_expression(d) for d in func.decorators),
     )
 
 
+def _method_stubs(method: Method) -> Iterator[Stub]:
+    kind = () if method.kind is MethodKind.METHOD else (method.kind.value,)
+    yield _function_stub(method, kind)
+    if method.setter:
+        yield Stub(
+            name=method.name,
+            header=f"def {method.name}(self, value: {_returns(method.returns)}) -> None:",
+            docstring=docstring_literal(f"Set {method.name}."),
+            decorators=(f"{method.name}.setter",),
+        )
+
+
+def _expression(text: str) -> str:
+    return ast.unparse(parse_expression(text))
+
+
+def _class_line(name: str, bases: Iterable[str]) -> str:
+    listed = ", ".join(bases)
+    return f"class {name}({listed}):" if listed else f"class {name}:"
+
+
+def _documented(doc: str, attributes: Iterable[str]) -> str:
+    """The class docstring literal, with a Google-style Attributes section when there are any."""
+    lines = [clean_docstring(doc)]
+    entries = list(attributes)
+    if entries:
+        lines += ["", "Attributes:", *(f"    {entry}" for entry in entries)]
+    return docstring_literal("\n".join(lines))
+
+
+def _field_entry(field: FieldSpec) -> str:
+    doc = f" {_summary(field.doc)}" if field.doc else ""
+    return f"{field.name} ({_expression(field.type)}):{doc}"
+
+
+def _field_line(field: FieldSpec, klass: ClassSpec) -> str:
+    """A class-level field: of a dataclass, or an annotation of a NamedTuple or Protocol."""
+    line = f"{field.name}: {_expression(field.type)}"
+    if field.default is None:
+        return line
+    default = parse_expression(field.default)
+    if klass.dataclass is None:
+        return f"{line} = {ast.unparse(default)}"
+    if isinstance(default, ast.List | ast.Dict) and not (
+        default.elts if isinstance(default, ast.List) else default.keys
+    ):
+        return f"{line} = dataclasses.field(default_factory={type(default).__name__.lower()})"
+    if isinstance(
+        default, ast.List | ast.Dict | ast.Set | ast.ListComp | ast.DictComp | ast.SetComp
+    ):
+        factory = f"lambda: {ast.unparse(default)}"
+        return f"{line} = dataclasses.field(default_factory={factory})"
+    return f"{line} = {ast.unparse(default)}"
+
+
+def _storing_init(klass: ClassSpec) -> Stub:
+    """The `__init__` that only stores the fields: rendered whole, never a stub."""
+    params = ", ".join(
+        f"{f.name}: {f.type}" + ("" if f.default is None else f" = {f.default}")
+        for f in klass.fields
+    )
+    return Stub(
+        name="__init__",
+        header=f"def __init__({ast.unparse(parse_params(params, method=True))}) -> None:",
+        docstring=docstring_literal(f"Create a new {klass.name}."),
+        body="\n".join(f"self.{f.name} = {f.name}" for f in klass.fields),
+    )
+
+
+def _dataclass_decorator(klass: ClassSpec) -> tuple[str, ...]:
+    if klass.dataclass is None:
+        return ()
+    options = [f"{k}=True" for k, v in klass.dataclass.model_dump().items() if v]
+    return (f"dataclasses.dataclass({', '.join(options)})" if options else "dataclasses.dataclass",)
+
+
 def _class_stub(klass: ClassSpec) -> ClassStub:
-    methods = [_function_stub(m, method=True) for m in klass.methods]
+    stores = klass.stores_fields
+    methods = [stub for m in klass.methods for stub in _method_stubs(m)]
     if klass.init is not None:
         params = ast.unparse(parse_params(klass.init, method=True))
         init = Stub(
@@ -208,22 +357,72 @@ def _class_stub(klass: ClassSpec) -> ClassStub:
             docstring=docstring_literal(f"Create a new {klass.name}."),
         )
         methods.insert(0, init)
-    return ClassStub(klass.name, docstring_literal(clean_docstring(klass.doc)), tuple(methods))
+    elif stores:
+        methods.insert(0, _storing_init(klass))
+    return ClassStub(
+        klass.name,
+        _documented(klass.doc, (_field_entry(f) for f in klass.fields)),
+        tuple(methods),
+        header=_class_line(klass.name, klass.bases),
+        decorators=_dataclass_decorator(klass),
+        fields=tuple(_field_line(f, klass) for f in klass.fields) if not stores else (),
+    )
+
+
+def _exception_stub(exception: ExceptionSpec) -> ClassStub:
+    docstring = docstring_literal(clean_docstring(exception.doc))
+    return ClassStub(
+        exception.name, docstring, (), header=_class_line(exception.name, exception.bases)
+    )
+
+
+def _enum_stub(enum: EnumSpec) -> ClassStub:
+    values = ["enum.auto()" if m.value is None else _expression(m.value) for m in enum.members]
+    entries = [
+        f"{m.name}: {_summary(m.doc) if m.doc else value}"
+        for m, value in zip(enum.members, values, strict=True)
+    ]
+    return ClassStub(
+        enum.name,
+        _documented(enum.doc, entries),
+        (),
+        header=_class_line(enum.name, [f"enum.{enum.kind.value}"]),
+        fields=tuple(f"{m.name} = {value}" for m, value in zip(enum.members, values, strict=True)),
+    )
+
+
+def _constant_view(constant: Constant) -> ConstantView:
+    typed = f": {_expression(constant.type)}" if constant.type else ""
+    return ConstantView(
+        constant.name,
+        f"{constant.name}{typed} = {_expression(constant.value)}",
+        docstring_literal(clean_docstring(constant.doc)) if constant.doc else "",
+    )
 
 
 # --- imports ------------------------------------------------------------------------------------
 
 
 def _signature_names(feature: Feature) -> set[str]:
-    """Every name the feature's signatures read (annotations, string annotations, defaults)."""
-    params = [parse_params(f.params) for f in feature.functions]
+    """Every name the module's own code reads: signatures (annotations, string annotations,
+    defaults), decorators, bases, fields, enum values and constants."""
+    params = [f.arguments() for f in feature.functions]
     returns = [f.returns for f in feature.functions]
+    expressions = [d for f in feature.functions for d in f.decorators]
     for klass in feature.classes:
         if klass.init is not None:
             params.append(parse_params(klass.init, method=True))
-        params += [parse_params(m.params, method=True) for m in klass.methods]
+        params += [m.arguments() for m in klass.methods]
         returns += [m.returns for m in klass.methods]
+        returns += [f.type for f in klass.fields]
+        expressions += [d for m in klass.methods for d in m.decorators]
+        expressions += [*klass.bases, *(f.default for f in klass.fields if f.default)]
+    expressions += [base for e in feature.exceptions for base in e.bases]
+    expressions += [m.value for e in feature.enums for m in e.members if m.value is not None]
+    expressions += [c.value for c in feature.constants]
+    returns += [c.type for c in feature.constants if c.type is not None]
     names = {name for text in returns for name in annotation_names(parse_expression(text))}
+    names |= unbound_names(parse_expression(text) for text in expressions)
     for args in params:
         annotations, defaults = signature_names(args)
         names |= annotations | defaults
@@ -247,14 +446,19 @@ def _module_import_line(node: ast.Import | ast.ImportFrom, used: set[str]) -> st
 
 
 def _module_imports(feature: Feature) -> tuple[str, ...]:
-    used = _signature_names(feature)
-    return tuple(_module_import_line(node, used) for node in import_nodes(feature))
+    """The template's own imports (for dataclasses and enums) unless the spec lists them, then
+    the spec's."""
+    implied = [f"import {module}" for module in implied_imports(feature)]
+    used = _signature_names(feature) | set(implied_imports(feature))
+    listed = [_module_import_line(node, used) for node in import_nodes(feature)]
+    return tuple([line for line in implied if line not in listed] + listed)
 
 
 def _example_trees(example: Example) -> list[ast.AST]:
-    trees: list[ast.AST] = [s for text in example.setup for s in parse_statements(text)]
-    trees.append(parse_expression(example.call))
-    for text in (example.expect, example.raises):
+    texts = (*example.setup, *example.scenario)
+    trees: list[ast.AST] = [s for text in texts for s in parse_statements(text)]
+    trees += [parse_expression(strategy) for strategy in example.given.values()]
+    for text in (example.call, example.expect, example.raises, example.check):
         if text is not None:
             trees.append(parse_expression(text))
     return trees
@@ -273,6 +477,8 @@ def _test_imports(feature: Feature, module: str) -> tuple[str, ...]:
     used: set[str] = set()
     for example in _all_examples(feature):
         used |= unbound_names(_example_trees(example))
+    for fixture in feature.fixtures:
+        used |= unbound_names(ast.parse(_fixture_body(fixture)).body)
     lines = []
     for node in import_nodes(feature):
         aliases = [a for a in node.names if (a.asname or a.name.split(".")[0]) in used]
@@ -284,7 +490,10 @@ def _test_imports(feature: Feature, module: str) -> tuple[str, ...]:
             )
             lines.append(ast.unparse(kept))
     own = sorted(set(feature.public_names) & used)
-    groups = [lines, ["import pytest"], [f"from {module} import {', '.join(own)}"] if own else []]
+    tools = ["import pytest"]
+    if any(example.given for example in _all_examples(feature)):
+        tools += ["from hypothesis import given", "from hypothesis import strategies as st"]
+    groups = [lines, tools, [f"from {module} import {', '.join(own)}"] if own else []]
     return tuple(_join_groups(groups))
 
 
@@ -304,7 +513,11 @@ def _join_groups(groups: Iterable[list[str]]) -> Iterator[str]:
 
 def generated_test_body(example: Example) -> str:
     """The body of the example's generated test."""
-    setup = [s for text in example.setup for s in parse_statements(text)]
+    setup = [s for text in (*example.setup, *example.scenario) for s in parse_statements(text)]
+    if example.check is not None:
+        setup.append(ast.Assert(test=parse_expression(example.check)))
+    if example.call is None:
+        return ast.unparse(ast.Module(body=setup, type_ignores=[]))
     call = parse_expression(example.call)
     check: ast.stmt
     if example.raises is not None:
@@ -343,8 +556,30 @@ def _test_cases(feature: Feature, module: str) -> tuple[GeneratedTest, ...]:
             while name in taken:
                 name += "_"
             taken.add(name)
-            cases.append(GeneratedTest(name, f"{module}:{unit}", generated_test_body(example)))
+            used = unbound_names(_example_trees(example))
+            fixtures = tuple(f.name for f in feature.fixtures if f.name in used)
+            body = generated_test_body(example)
+            drawn = ", ".join(f"{n}={_expression(s)}" for n, s in example.given.items())
+            cases.append(
+                GeneratedTest(
+                    name,
+                    f"{module}:{unit}",
+                    body,
+                    fixtures,
+                    given=tuple(example.given),
+                    decorators=(f"given({drawn})",) if drawn else (),
+                )
+            )
     return tuple(cases)
+
+
+def _fixture_body(fixture: Fixture) -> str:
+    """Set-up, `yield value`, tear-down: pytest runs the tear-down after the test."""
+    setup = [s for text in fixture.setup for s in parse_statements(text)]
+    teardown = [s for text in fixture.teardown for s in parse_statements(text)]
+    give = ast.Expr(ast.Yield(parse_expression(fixture.value)))
+    module = ast.Module(body=[*setup, give, *teardown], type_ignores=[])
+    return ast.unparse(ast.fix_missing_locations(module))
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -360,13 +595,18 @@ def _feature_view(spec: Spec, feature: Feature) -> FeatureView:
         docstring=docstring_literal(clean_docstring(feature.description)),
         imports=_module_imports(feature),
         public_names=names,
-        functions=tuple(_function_stub(f, method=False) for f in feature.functions),
+        functions=tuple(_function_stub(f) for f in feature.functions),
         classes=tuple(_class_stub(k) for k in feature.classes),
+        exceptions=tuple(_exception_stub(e) for e in feature.exceptions),
+        enums=tuple(_enum_stub(e) for e in feature.enums),
+        constants=tuple(_constant_view(c) for c in feature.constants),
         test_imports=_test_imports(feature, module),
         tests=_test_cases(feature, module),
+        fixtures=tuple(FixtureView(f.name, _fixture_body(f)) for f in feature.fixtures),
         demo_docstring=docstring_literal(f"Demo of {module}: {_summary(feature.description)}"),
         main_docstring=docstring_literal(
-            f"Show {_and_list(feature.public_names)} at work on small inputs, printing each result."
+            f"Show {_and_list(feature.callable_names or feature.public_names)} at work on small "
+            "inputs, printing each result."
         ),
     )
 

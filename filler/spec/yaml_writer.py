@@ -28,7 +28,7 @@ _KEY_NOTES = {
         "Every example becomes a test that the filled code must pass.",
     ],
 }
-_EXAMPLE_ORDER = ("setup", "call", "expect", "raises")
+_EXAMPLE_ORDER = ("setup", "call", "expect", "raises", "scenario", "given", "check")
 
 
 class _SpecDumper(yaml.SafeDumper):
@@ -81,9 +81,9 @@ def commented_yaml(spec: Spec, *, idea: str, model: str, path: str) -> str:
     data = spec.model_dump(mode="json", exclude_defaults=True)
     for feature in data["features"]:
         units = [*feature.get("functions", ())]
-        units += [m for klass in feature.get("classes", ()) for m in klass["methods"]]
+        units += [m for klass in feature.get("classes", ()) for m in klass.get("methods", ())]
         for unit in units:
-            unit["examples"] = [_example(example) for example in unit["examples"]]
+            unit["examples"] = [_example(example) for example in unit.get("examples", ())]
     idea_lines = [f"#   {line}".rstrip() for line in idea.strip().splitlines()]
     header = [
         f"# Drafted by `filler plan` with {model} from the idea:",

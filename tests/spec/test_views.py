@@ -100,7 +100,7 @@ def test_headers_are_normalised_signatures() -> None:
         ],
     }
     view = view_of(
-        functions=[fn("f", {"call": "f()", "expect": "1"}, params="a,/,b=2,*c,d,**e")],
+        functions=[fn("f", {"call": "f(1, d=2)", "expect": "1"}, params="a,/,b=2,*c,d,**e")],
         classes=[klass],
     )
     assert view.functions[0].header == "def f(a, /, b=2, *c, d, **e) -> None:"
@@ -153,7 +153,7 @@ def test_tests_import_only_the_names_their_examples_use() -> None:
     view = view_of(
         imports=["from json import JSONDecodeError, dumps, loads as load", "import math"],
         functions=[
-            fn("f", {"call": "f(load('1'))", "raises": "JSONDecodeError"}),
+            fn("f", {"call": "f(load('1'))", "raises": "JSONDecodeError"}, params="x: object"),
             fn("g", {"setup": "import math", "call": "math.pi", "expect": "3"}),
         ],
     )
@@ -188,7 +188,7 @@ def test_test_bodies_compare_with_is_for_singletons_and_keep_precedence() -> Non
 
 
 def test_comments_in_expressions_cannot_swallow_the_check() -> None:
-    view = view_of(functions=[fn("f", {"call": "f(1)  # one", "expect": "2"})])
+    view = view_of(functions=[fn("f", {"call": "f(1)  # one", "expect": "2"}, params="x: int")])
     assert view.tests[0].body == "assert f(1) == 2"
 
 
