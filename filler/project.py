@@ -46,6 +46,21 @@ _KNOWN_IMPORT_NAMES = {
     "scikit-learn": ("sklearn",),
     "opencv-python": ("cv2",),
     "attrs": ("attr", "attrs"),
+    "pymupdf": ("fitz", "pymupdf"),
+    "pyjwt": ("jwt",),
+    "pycryptodome": ("Crypto",),
+    "pyserial": ("serial",),
+    "pyzmq": ("zmq",),
+    "protobuf": ("google",),
+    "gitpython": ("git",),
+    "pygithub": ("github",),
+    "dnspython": ("dns",),
+    "pyopenssl": ("OpenSSL",),
+    "psycopg2-binary": ("psycopg2",),
+    "opencv-python-headless": ("cv2",),
+    "scikit-image": ("skimage",),
+    "faiss-cpu": ("faiss",),
+    "mysqlclient": ("MySQLdb",),
 }
 
 
@@ -149,7 +164,15 @@ def import_names(requirement: str) -> tuple[str, ...]:
     ]
     if installed:
         return tuple(sorted(installed))
-    return _KNOWN_IMPORT_NAMES.get(canonical, (canonical.replace("-", "_"),))
+    if canonical in _KNOWN_IMPORT_NAMES:
+        return _KNOWN_IMPORT_NAMES[canonical]
+    # Not installed here: guess as its authors mostly name it. Import names keep their case
+    # (`PyPDF2`), and `python-docx` is imported as `docx`; a wrong guess only allows a name
+    # that no import finds.
+    names = {re.sub(r"[-.]", "_", dist), canonical.replace("-", "_")}
+    if canonical.startswith("python-"):
+        names.add(canonical.removeprefix("python-").replace("-", "_"))
+    return tuple(sorted(names))
 
 
 def find_project_root(start: Path) -> Path:
@@ -166,10 +189,18 @@ def find_project_root(start: Path) -> Path:
 
 def load_project(path: Path) -> Project:
     root = find_project_root(path)
+    answers_path = root / ANSWERS_FILE
     try:
-        answers = yaml.safe_load((root / ANSWERS_FILE).read_text(encoding="utf-8")) or {}
+        answers = yaml.safe_load(answers_path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ProjectError(f"{root / ANSWERS_FILE} is not valid YAML: {exc}") from exc
+        raise ProjectError(f"{answers_path} is not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ProjectError(
+            f"{answers_path} is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}): restore it (`git checkout -- {ANSWERS_FILE}` if it is committed)"
+        ) from exc
+    except OSError as exc:
+        raise ProjectError(f"{answers_path} cannot be read: {exc.strerror}") from exc
     if not isinstance(answers, Mapping) or not isinstance(answers.get("package_name"), str):
         raise ProjectError(
             f"{root / ANSWERS_FILE} has no package_name; render the project with `filler new`"

@@ -61,6 +61,12 @@ def test_outside_a_project_the_error_says_how_to_make_one(tmp_path: Path) -> Non
         find_project_root(tmp_path)
 
 
+def test_answers_that_are_not_utf8_are_one_line_with_advice(tmp_path: Path) -> None:
+    (tmp_path / ".copier-answers.yml").write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(ProjectError, match=r"is not UTF-8 text \(byte 0xff at offset 0\)"):
+        load_project(tmp_path)
+
+
 def test_answers_without_a_package_are_refused(tmp_path: Path) -> None:
     build_file_tree(tmp_path, {".copier-answers.yml": "description: x\n"})
     with pytest.raises(ProjectError, match="has no package_name"):

@@ -1,10 +1,15 @@
 """The benchmark's corpus: skeleton modules in the stub convention, and a correct reply per unit.
 
-Five feature modules, 43 units: 37 functions (one async, one decorated) and 6 classes. Every
-reply is the code a good model sends: imports, private helpers where they help, and the unit with
-real bodies. Every unit carries examples (`expression`, expected value) that the benchmark
-evaluates against the merged module, so an accepted merge is checked for behaviour as well as
-for structure. Every module has a private constant, which the `helper_collision` operator needs.
+Six feature modules, 50 units: 37 functions (one async, one decorated) and 13 classes, seven of
+them (`textkit.stock`) of the kinds real packages have: an exception with its own base, an
+enum with a class method and a property, a frozen dataclass with static and class methods, a
+property with a setter, a class with fields, a generator and a private method the spec lists,
+one the spec gives no constructor, and one whose constructor correctly does nothing beside an
+async method. Every reply is the code a good model sends: imports, private helpers where they
+help, and the unit with real bodies. Every unit carries examples (`expression`, expected
+value) that the benchmark evaluates against the merged module, so an accepted merge is checked
+for behaviour as well as for structure. Every module has a private constant, which the
+`helper_collision` operator needs.
 """
 
 from __future__ import annotations
@@ -1038,6 +1043,285 @@ class TextStats:
 }
 
 
+# Issue 19: the classes real packages have, each stub of a kind the spec can now state. The
+# replies are written the way published reference solutions are (annotations mostly left out).
+STOCK = """\"\"\"Stock levels, kept in classes of every kind.\"\"\"
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = [
+    "MAX_COUNT",
+    "Bin",
+    "Kind",
+    "Ledger",
+    "OutOfStock",
+    "Reading",
+    "Shelf",
+    "Sku",
+    "StockError",
+]
+
+MAX_COUNT = 1000
+_SEPARATOR = ":"
+
+
+class StockError(Exception):
+    \"\"\"Base of the package's errors.\"\"\"
+
+
+class OutOfStock(StockError):
+    \"\"\"Raised when there is not enough of an item.\"\"\"
+
+    def __init__(self, code: str, missing: int) -> None:
+        \"\"\"Remember what was missing.\"\"\"
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        \"\"\"'<missing> short of <code>'.\"\"\"
+        raise NotImplementedError
+
+
+class Kind(Enum):
+    \"\"\"What an item is.\"\"\"
+
+    TOOL = "tool"
+    PART = "part"
+
+    @classmethod
+    def parse(cls, text: str) -> \"Kind\":
+        \"\"\"The kind `text` names, in any case.\"\"\"
+        raise NotImplementedError
+
+    @property
+    def plural(self) -> str:
+        \"\"\"The kind's value with an s.\"\"\"
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Sku:
+    \"\"\"A stock-keeping unit.\"\"\"
+
+    code: str
+    kind: Kind = Kind.PART
+
+    @staticmethod
+    def is_valid(code: str) -> bool:
+        \"\"\"Whether `code` is three capitals, a dash and digits.\"\"\"
+        raise NotImplementedError
+
+    @classmethod
+    def parse(cls, text: str) -> \"Sku\":
+        \"\"\"'ABC-1:tool' is Sku('ABC-1', Kind.TOOL); without a kind, a part.\"\"\"
+        raise NotImplementedError
+
+    def label(self) -> str:
+        \"\"\"'ABC-1 (tool)'.\"\"\"
+        raise NotImplementedError
+
+
+class Bin:
+    \"\"\"A count of one item, from 0 to MAX_COUNT.\"\"\"
+
+    def __init__(self, count: int = 0) -> None:
+        \"\"\"Start with `count`.\"\"\"
+        raise NotImplementedError
+
+    @property
+    def count(self) -> int:
+        \"\"\"How many the bin holds.\"\"\"
+        raise NotImplementedError
+
+    @count.setter
+    def count(self, value: int) -> None:
+        \"\"\"Set the count; ValueError outside 0..MAX_COUNT.\"\"\"
+        raise NotImplementedError
+
+
+class Shelf:
+    \"\"\"Bins by SKU code.\"\"\"
+
+    label: str = "shelf"
+
+    def __init__(self) -> None:
+        \"\"\"An empty shelf.\"\"\"
+        raise NotImplementedError
+
+    def put(self, code: str, count: int) -> int:
+        \"\"\"Add `count` of `code`; the new count.\"\"\"
+        raise NotImplementedError
+
+    def take(self, code: str, count: int) -> int:
+        \"\"\"Take `count` out; the new count, OutOfStock when there are fewer.\"\"\"
+        raise NotImplementedError
+
+    def codes(self) -> Iterator[str]:
+        \"\"\"The codes on the shelf, sorted, one at a time.\"\"\"
+        raise NotImplementedError
+
+    def _count(self, code: str) -> int:
+        \"\"\"How many of `code` there are, 0 for a code never put.\"\"\"
+        raise NotImplementedError
+
+
+class Reading:
+    \"\"\"Counts the words it has read.\"\"\"
+
+    def feed(self, text: str) -> int:
+        \"\"\"Count the words of `text`; the total so far.\"\"\"
+        raise NotImplementedError
+
+
+class Ledger:
+    \"\"\"Adds up counts; keeps nothing.\"\"\"
+
+    def __init__(self) -> None:
+        \"\"\"Nothing to set up.\"\"\"
+        raise NotImplementedError
+
+    async def total(self, counts: list[int]) -> int:
+        \"\"\"The sum of `counts`, yielding to the event loop between items.\"\"\"
+        raise NotImplementedError
+"""
+
+STOCK_REPLIES: Replies = {
+    "OutOfStock": (
+        """class OutOfStock(StockError):
+    def __init__(self, code, missing):
+        super().__init__(code, missing)
+        self.code = code
+        self.missing = missing
+
+    def __str__(self):
+        return f"{self.missing} short of {self.code}"
+""",
+        (
+            ("str(OutOfStock('ABC-1', 2))", "2 short of ABC-1"),
+            ("isinstance(OutOfStock('A', 1), StockError)", True),
+        ),
+    ),
+    "Kind": (
+        """class Kind(Enum):
+    TOOL = "tool"
+    PART = "part"
+
+    @classmethod
+    def parse(cls, text):
+        return cls(text.strip().lower())
+
+    @property
+    def plural(self):
+        return self.value + "s"
+""",
+        (("Kind.parse(' TOOL') is Kind.TOOL", True), ("Kind.PART.plural", "parts")),
+    ),
+    "Sku": (
+        """import re
+
+
+@dataclass(frozen=True)
+class Sku:
+    @staticmethod
+    def is_valid(code):
+        return re.fullmatch(r"[A-Z]{3}-[0-9]+", code) is not None
+
+    @classmethod
+    def parse(cls, text):
+        code, _, kind = text.partition(_SEPARATOR)
+        return cls(code, Kind(kind) if kind else Kind.PART)
+
+    def label(self):
+        return f"{self.code} ({self.kind.value})"
+""",
+        (
+            ("[Sku.is_valid('ABC-12'), Sku.is_valid('AB-1')]", [True, False]),
+            ("Sku.parse('ABC-1:tool').label()", "ABC-1 (tool)"),
+            ("Sku.parse('ABC-1') == Sku('ABC-1')", True),
+        ),
+    ),
+    "Bin": (
+        """class Bin:
+    def __init__(self, count=0):
+        self._count = 0
+        self.count = count
+
+    @property
+    def count(self):
+        return self._count
+
+    @count.setter
+    def count(self, value):
+        if not 0 <= value <= MAX_COUNT:
+            raise ValueError(f"a bin holds 0 to {MAX_COUNT}, not {value}")
+        self._count = value
+""",
+        (
+            ("[b := Bin(2), setattr(b, 'count', 5), b.count][2]", 5),
+            ("[b := Bin(), b.count][1]", 0),
+        ),
+    ),
+    "Shelf": (
+        """class Shelf:
+    def __init__(self):
+        self._counts = {}
+
+    def put(self, code, count):
+        self._counts[code] = self._count(code) + count
+        return self._counts[code]
+
+    def take(self, code, count):
+        have = self._count(code)
+        if have < count:
+            raise OutOfStock(code, count - have)
+        self._counts[code] = have - count
+        return self._counts[code]
+
+    def codes(self):
+        for code in sorted(self._counts):
+            yield code
+
+    def _count(self, code):
+        return self._counts.get(code, 0)
+""",
+        (
+            (
+                "[s := Shelf(), s.put('B', 2), s.put('A', 1), s.take('B', 1), list(s.codes())][1:]",
+                [2, 1, 1, ["A", "B"]],
+            ),
+            ("[s := Shelf(), s.put('A', 1), s.label][2]", "shelf"),
+        ),
+    ),
+    "Reading": (
+        """class Reading:
+    def __init__(self):
+        self.total = 0
+
+    def feed(self, text):
+        self.total += len(text.split())
+        return self.total
+""",
+        (("[r := Reading(), r.feed('a b'), r.feed('c')][1:]", [2, 3]),),
+    ),
+    "Ledger": (
+        """class Ledger:
+    def __init__(self):
+        pass
+
+    async def total(self, counts):
+        result = 0
+        for count in counts:
+            result += count
+            await asyncio.sleep(0)
+        return result
+""",
+        (("asyncio.run(Ledger().total([1, 2, 3]))", 6),),
+    ),
+}
+
+
 def _entries() -> tuple[Entry, ...]:
     modules: list[tuple[str, str, Replies]] = [
         ("textkit.text", TEXT, TEXT_REPLIES),
@@ -1045,6 +1329,7 @@ def _entries() -> tuple[Entry, ...]:
         ("textkit.lists", LISTS, LIST_REPLIES),
         ("textkit.parsing", PARSING, PARSING_REPLIES),
         ("textkit.structures", STRUCTURES, STRUCTURE_REPLIES),
+        ("textkit.stock", STOCK, STOCK_REPLIES),
     ]
     return tuple(
         Entry(module, skeleton, qualname, reply, examples)

@@ -17,7 +17,9 @@ import argparse
 import asyncio
 import datetime
 import json
+import sys
 import time
+import types
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +77,11 @@ def _rate(part: int, whole: int) -> float | None:
 
 def behaves(module_source: str, entry: Entry) -> bool:
     """Whether the merged module runs the unit's examples right."""
-    namespace: dict[str, Any] = {"__name__": entry.module, "asyncio": asyncio}
+    # A real module object, registered while it runs: dataclasses look their module up.
+    module = types.ModuleType(entry.module)
+    namespace: dict[str, Any] = module.__dict__
+    namespace["asyncio"] = asyncio
+    sys.modules[entry.module] = module
     try:
         exec(compile(module_source, entry.module, "exec"), namespace)
         return all(
@@ -83,6 +89,8 @@ def behaves(module_source: str, entry: Entry) -> bool:
         )
     except Exception:
         return False
+    finally:
+        del sys.modules[entry.module]
 
 
 def run_one(entry: Entry, operator: Operator) -> tuple[object, bool, bool]:

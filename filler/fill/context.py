@@ -1,5 +1,11 @@
 """What the model is shown about the rest of the project: a unit's visible tests, the package's
-public signatures and the module's imports. Pure functions over source text.
+public API and the module's imports. Pure functions over source text.
+
+The API is read from the rendered modules themselves, whatever the spec wrote them from: public
+functions with their decorators, classes with their decorators, bases, fields, class attributes
+and enum members and public methods (properties, static and class methods among them), and
+module constants, aliases and type variables. Exception classes are classes like any other, so
+the model sees the package's own errors and what they derive from.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from filler.source.syntax import FunctionNode, is_public
+from filler.source.syntax import DefinitionNode, FunctionNode, is_docstring, is_public
 
 __all__ = [
     "VisibleTest",
@@ -23,6 +29,8 @@ __all__ = [
 # Above this size the package-wide API is cut down to the unit's own module, so small models
 # keep room for the unit itself.
 API_BUDGET_CHARS = 4000
+# A constant's value longer than this is shown as `...`: its name and type are what code uses.
+_VALUE_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -78,44 +86,108 @@ def spec_tests_by_unit(test_files: Mapping[Path, str]) -> dict[str, tuple[Visibl
 
 
 def _first_line(node: ast.AST) -> str:
-    doc = ast.get_docstring(node) if isinstance(node, ast.FunctionDef | ast.ClassDef) else None
-    return f"  # {doc.strip().splitlines()[0]}" if doc else ""
+    doc = ast.get_docstring(node) if isinstance(node, DefinitionNode) else None
+    return _comment(doc)
 
 
-def _signature(node: FunctionNode, indent: str = "") -> str:
+def _comment(doc: str | None) -> str:
+    return f"  # {doc.strip().splitlines()[0]}" if doc and doc.strip() else ""
+
+
+def _attribute_doc(body: list[ast.stmt], index: int) -> str | None:
+    """The string right after statement `index`: an attribute's docstring, as Sphinx reads it."""
+    after = body[index + 1] if index + 1 < len(body) else None
+    if after is not None and is_docstring(after):
+        assert isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+        return str(after.value.value)
+    return None
+
+
+def _signature(node: FunctionNode, indent: str = "", *, documented: bool = True) -> str:
     prefix = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
     returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
     decorators = "".join(f"{indent}@{ast.unparse(d)}\n" for d in node.decorator_list)
     head = f"{indent}{prefix} {node.name}({ast.unparse(node.args)}){returns}: ..."
-    return decorators + head + _first_line(node)
+    return decorators + head + (_first_line(node) if documented else "")
 
 
-def public_signatures(source: str, module: str) -> str:
-    """The module's public functions and classes as one-line stubs, under a `# module` heading."""
+def public_signatures(source: str, module: str, *, outline: bool = False) -> str:
+    """The module's public API as one-line stubs, under a `# module` heading (see the module
+    docstring). An `outline` names without explaining: no doc comments and no class members,
+    so a class is its decorators, name and bases (an exception: where it sits in the tree)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return ""
     lines = [f"# {module}"]
-    for node in tree.body:
+    for index, node in enumerate(tree.body):
+        doc = None if outline else _attribute_doc(tree.body, index)
         if isinstance(node, FunctionNode) and is_public(node.name):
-            lines.append(_signature(node))
+            lines.append(_signature(node, documented=not outline))
         elif isinstance(node, ast.ClassDef) and is_public(node.name):
-            bases = f"({', '.join(ast.unparse(b) for b in node.bases)})" if node.bases else ""
-            lines.append(f"class {node.name}{bases}:{_first_line(node)}")
-            for item in node.body:
-                if isinstance(item, FunctionNode) and (
-                    is_public(item.name) or item.name == "__init__"
-                ):
-                    lines.append(_signature(item, "    "))
+            lines += _class_api(node, outline=outline)
+        elif _public_binding(node):
+            lines.append(_binding(node) + _comment(doc))
     return "\n".join(lines) if len(lines) > 1 else ""
 
 
+def _class_api(node: ast.ClassDef, *, outline: bool) -> list[str]:
+    parents = [ast.unparse(base) for base in [*node.bases, *node.keywords]]
+    bases = f"({', '.join(parents)})" if parents else ""
+    lines = [f"@{ast.unparse(d)}" for d in node.decorator_list]
+    lines.append(f"class {node.name}{bases}:" + ("" if outline else _first_line(node)))
+    if outline:
+        return lines
+    for index, item in enumerate(node.body):
+        if isinstance(item, FunctionNode) and (is_public(item.name) or item.name == "__init__"):
+            lines.append(_signature(item, "    "))
+        elif _public_binding(item):
+            lines.append(_binding(item, "    ") + _comment(_attribute_doc(node.body, index)))
+    return lines
+
+
+def _public_binding(node: ast.stmt) -> bool:
+    """Whether the statement binds one public name: a constant, field, member or alias."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target: ast.expr = node.targets[0]
+    elif isinstance(node, ast.AnnAssign):
+        target = node.target
+    else:
+        return False
+    return isinstance(target, ast.Name) and is_public(target.id)
+
+
+def _binding(node: ast.stmt, indent: str = "") -> str:
+    """`NAME: type = value` as written, a long value cut to `...`."""
+    assert isinstance(node, ast.Assign | ast.AnnAssign)
+    target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+    text = ast.unparse(target)
+    if isinstance(node, ast.AnnAssign):
+        text += f": {ast.unparse(node.annotation)}"
+    if node.value is not None:
+        value = ast.unparse(node.value)
+        text += f" = {value if len(value) <= _VALUE_CHARS else '...'}"
+    return indent + text
+
+
 def package_api(modules: Mapping[str, str], own_module: str) -> str:
-    """Public signatures of every module; only the unit's own module when that is too long."""
-    full = "\n\n".join(filter(None, (public_signatures(modules[m], m) for m in sorted(modules))))
+    """Public signatures of every module. When that is too long: the unit's own module in full
+    and an outline of the others (their functions, classes, exceptions and constants, without
+    docs or members); when that is still too long, the own module alone."""
+
+    def joined(outlined: bool) -> str:
+        apis = (
+            public_signatures(modules[m], m, outline=outlined and m != own_module)
+            for m in sorted(modules)
+        )
+        return "\n\n".join(filter(None, apis))
+
+    full = joined(outlined=False)
     if len(full) <= API_BUDGET_CHARS or own_module not in modules:
         return full
+    outlined = joined(outlined=True)
+    if len(outlined) <= API_BUDGET_CHARS:
+        return outlined
     return public_signatures(modules[own_module], own_module)
 
 

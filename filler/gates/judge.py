@@ -12,20 +12,24 @@ line, what the model should do instead:
                  the interpreter or pytest, take over the process, read the tests or the
                  run's files, give an object of its own an always-true `__eq__`
     imports      imports come from the standard library, the spec's dependencies or the package
-    helpers      new functions, classes and constants are private and collide with nothing
+    helpers      new functions, classes, constants and methods are private and collide with
+                 nothing (a plain class the spec gives no constructor may gain an `__init__`)
     toplevel     nothing runs at import time (calls, loops, I/O, asserts)
-    definitions  nothing else the module defines changes (`__all__`, class attributes)
+    definitions  nothing else the module defines changes: `__all__`, constants, the unit's
+                 class attributes and fields, and what the spec fixed whole (exceptions,
+                 enums, data classes: definitions that are no unit), even when echoed
     compile      the merged module compiles
     names        the merged module uses no undefined name
     demo         a demo's `main()` calls something it imports from the package
     lint         the project's `ruff check` passes after its safe fixes (`filler.gates.lint`:
                  ruff runs in the flow, which repairs on it and ranks by it)
 
-Harmless extras are dropped instead of refused: the reply's module docstring, an
-`if __name__ == "__main__":` block, an import of the module itself, and copies of definitions the
-module already has (other units, the whole module echoed back), which are never merged. One
-omission is mended: a standard-library module the code uses (`re.sub`) but forgot to import gets
-its `import` line.
+Harmless extras are dropped instead of refused: the reply's module docstring (and any string
+standing alone, as attribute docstrings do), an `if __name__ == "__main__":` block, an import of
+the module itself, and copies of definitions the module already has (other units, the whole
+module echoed back), which are never merged (a changed copy of a definition that is no unit is
+refused: the model means to change it). One omission is mended: a standard-library module the
+code uses (`re.sub`) but forgot to import gets its `import` line.
 
 `judge_in_turn` judges candidates that were accepted on an older text of the module again, one
 after another on the text the ones before them left: what the writer does when units of one
@@ -62,16 +66,17 @@ from filler.source.merge import merge
 from filler.source.syntax import (
     DefinitionNode,
     FunctionNode,
+    body_after_docstring,
     definition_names,
     imports_itself,
     is_docstring,
     is_main_guard,
     is_public_or_dunder,
-    methods_by_name,
     module_bindings,
+    top_definition,
     tree_of,
 )
-from filler.source.units import Unit, UnitKind, body_sha, find_unit
+from filler.source.units import Unit, UnitKind, body_sha, find_unit, members_by_key
 
 __all__ = [
     "Accepted",
@@ -92,6 +97,7 @@ __all__ = [
 class Gate(enum.StrEnum):
     """The gate that refused a candidate, in the order they run (see the module docstring)."""
 
+    EXTRACT = "extract"  # before any gate: no usable code in the reply (`filler.fill.extract`)
     PARSE = "parse"
     TARGET = "target"
     SIGNATURE = "signature"
@@ -263,13 +269,13 @@ def _carried(source: str, item: Pending) -> Accepted | None:
 class _Role(enum.Enum):
     """What a top-level statement of a reply is, next to the skeleton it goes into."""
 
-    DOCSTRING = enum.auto()  # the reply's module docstring: ignored
+    DOCSTRING = enum.auto()  # the reply's module docstring, or an attribute's: ignored
     IMPORT = enum.auto()
     SELF_IMPORT = enum.auto()  # an import of the module itself: ignored
     MAIN = enum.auto()  # the `__main__` block: ignored
     TARGET = enum.auto()
     HELPER = enum.auto()  # defines only new names
-    ECHO = enum.auto()  # a public definition the module already has: ignored
+    ECHO = enum.auto()  # a public definition the module already has: never merged
     SAME = enum.auto()  # identical to the module's own: ignored
     REDEFINITION = enum.auto()  # changes an existing name
     STATEMENT = enum.auto()  # runs code at import
@@ -322,7 +328,7 @@ class _Review:
         if isinstance(skeleton, FunctionNode) and isinstance(reply, FunctionNode):
             yield skeleton, reply
         elif isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
-            written, given = methods_by_name(reply), methods_by_name(skeleton)
+            written, given = members_by_key(reply), members_by_key(skeleton)
             for name in self.unit.targets:
                 yield given[name], written[name]
 
@@ -353,7 +359,7 @@ def _definition(skeleton: ast.Module, unit: Unit) -> DefinitionNode:
     """The unit in the module, with every target; a ProjectError if the file moved on."""
     for node in skeleton.body:
         if isinstance(node, DefinitionNode) and node.name == unit.qualname:
-            methods = methods_by_name(node) if isinstance(node, ast.ClassDef) else {node.name: node}
+            methods = members_by_key(node) if isinstance(node, ast.ClassDef) else {node.name: node}
             if all(target in methods for target in unit.targets):
                 return node
     raise ProjectError(f"{unit.id} is no longer defined as it was in {unit.path}")
@@ -362,7 +368,9 @@ def _definition(skeleton: ast.Module, unit: Unit) -> DefinitionNode:
 def _role(
     index: int, node: ast.stmt, unit: Unit, bound: frozenset[str], known: frozenset[str]
 ) -> _Role:
-    if index == 0 and is_docstring(node):
+    if is_docstring(node):
+        # The module's docstring, or an attribute's (a string right after a constant) as the
+        # template writes them: a string alone runs nothing, and the merge keeps the module's.
         return _Role.DOCSTRING
     if isinstance(node, ast.Import | ast.ImportFrom):
         return _Role.SELF_IMPORT if imports_itself(node, unit.module) else _Role.IMPORT
@@ -433,15 +441,21 @@ def _target(review: _Review) -> Rejected | None:
     if unit.kind is UnitKind.FUNCTION and not isinstance(node, FunctionNode):
         return review.reject(Gate.TARGET, f"{unit.qualname} is a function, not a class", node)
     if isinstance(node, ast.ClassDef):
-        missing = [name for name in unit.targets if name not in methods_by_name(node)]
+        missing = [name for name in unit.targets if name not in members_by_key(node)]
         if missing:
-            listed = ", ".join(missing)
+            listed = ", ".join(map(_spelled, missing))
             return review.reject(
                 Gate.TARGET,
                 f"the class {unit.qualname} must also define {listed}; write them",
                 node,
             )
     return None
+
+
+def _spelled(key: str) -> str:
+    """A target as the model writes it: `value.setter` is `@value.setter def value`."""
+    name, _, accessor = key.partition(".")
+    return f"`@{key} def {name}`" if accessor else key
 
 
 def _signature(review: _Review) -> Rejected | None:
@@ -545,19 +559,27 @@ def _helpers(review: _Review) -> Rejected | None:
             return review.reject(Gate.HELPERS, reason, node)
     skeleton, reply = review.given, review.target()
     if isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
-        existing = methods_by_name(skeleton)
-        for name, method in methods_by_name(reply).items():
-            if name not in existing and is_public_or_dunder(name):
+        existing = members_by_key(skeleton)
+        for name, method in members_by_key(reply).items():
+            new = name not in existing
+            if new and is_public_or_dunder(name) and not _adds_constructor(skeleton, name):
                 reason = (
                     f"{unit.qualname}.{name} would be a new public method: make it private "
                     f"(`_{name.strip('_')}`) or put its code inside the methods you write"
                 )
                 return review.reject(Gate.HELPERS, reason, method)
-            changed = name in existing and ast.dump(existing[name]) != ast.dump(method)
+            changed = not new and ast.dump(existing[name]) != ast.dump(method)
             if changed and not is_public_or_dunder(name) and name not in unit.targets:
                 reason = f"{unit.qualname}.{name} already exists: rename your helper method"
                 return review.reject(Gate.HELPERS, reason, method)
     return None
+
+
+def _adds_constructor(skeleton: ast.ClassDef, name: str) -> bool:
+    """Whether `name` is an `__init__` the class may gain: a spec that gives a plain class no
+    `init` leaves its state to the methods, and a constructor that sets it up is how Python
+    code does that. A decorated class (a dataclass) gets its constructor from its fields."""
+    return name == "__init__" and not skeleton.decorator_list
 
 
 def _toplevel(review: _Review) -> Rejected | None:
@@ -578,16 +600,47 @@ def _definitions(review: _Review) -> Rejected | None:
         names = ", ".join(sorted((definition_names(node) or frozenset()) & review.bound))
         reason = f"leave {names} as the module defines it; change only {unit.qualname}"
         return review.reject(Gate.DEFINITIONS, reason, node)
+    for node in review.with_role(_Role.ECHO):
+        assert isinstance(node, DefinitionNode)
+        given = top_definition(review.skeleton, node.name)
+        if given is None or find_unit(review.module_source, unit.module, unit.path, node.name):
+            continue  # another unit, which its own fill writes: an echo of it is never merged
+        if _shape(given) != _shape(node):
+            reason = f"leave {node.name} as the module defines it; change only {unit.qualname}"
+            return review.reject(Gate.DEFINITIONS, reason, node)
     skeleton, reply = review.given, review.target()
     if isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
         known = {ast.dump(node) for node in skeleton.body}
-        for index, node in enumerate(reply.body):
-            if isinstance(node, FunctionNode) or (index == 0 and is_docstring(node)):
-                continue
+        for node in reply.body:
+            if isinstance(node, FunctionNode) or is_docstring(node):
+                continue  # methods are judged apart; docstrings are the skeleton's
             if ast.dump(node) not in known:
                 reason = f"leave the class body of {unit.qualname} as it is; write only its methods"
                 return review.reject(Gate.DEFINITIONS, reason, node)
     return None
+
+
+def _shape(node: DefinitionNode) -> str:
+    """What a definition fixes, docstrings and parameter annotations aside: its decorators,
+    bases, parameters, defaults and code; for a class, its members' too."""
+    if isinstance(node, ast.ClassDef):
+        header = [*node.decorator_list, *node.bases, *node.keywords]
+        # `pass` or `...` for a docstring is the same empty class (a marker exception).
+        members = [
+            _shape(member) if isinstance(member, DefinitionNode) else ast.dump(member)
+            for member in body_after_docstring(node)
+            if not isinstance(member, ast.Pass) and not _is_constant(member)
+        ]
+        return "\n".join(["class", node.name, *map(ast.dump, header), *members])
+    names = [arg.arg for arg in ast.walk(node.args) if isinstance(arg, ast.arg)]
+    defaults = [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+    code = [ast.dump(statement) for statement in body_after_docstring(node)]
+    parts = [type(node).__name__, node.name, *map(ast.dump, node.decorator_list), *names]
+    return "\n".join(parts + list(map(ast.dump, defaults)) + code)
+
+
+def _is_constant(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
 
 
 _GATES: tuple[Callable[[_Review], Rejected | None], ...] = (

@@ -1,7 +1,8 @@
 """Find what stands in for code in a function a reply wrote: `find_placeholder`.
 
 A model that has not written a body leaves a placeholder: nothing but a docstring, `pass` or
-`...`, a bare `raise NotImplementedError`, or a comment such as `# rest of the code here`. The
+`...`, a bare `raise NotImplementedError`, or a comment such as `# rest of the code here`. (An
+`__init__` that is only `pass` is no placeholder: a class may have nothing to set up.) The
 stub gate of `filler.gates.judge` asks about each target; the answer names the placeholder and
 where it is, so the rejection can put a caret under it.
 """
@@ -62,7 +63,12 @@ def find_placeholder(
     body = body_after_docstring(function)
     if not body:
         return "only a docstring", function
-    if all(isinstance(s, ast.Pass) or _is_constant_expression(s) for s in body):
+    # A constructor with nothing to set up is complete with `pass` (a placeholder comment
+    # beside it still counts, below).
+    idle_constructor = function.name == "__init__" and [type(s) for s in body] == [ast.Pass]
+    if not idle_constructor and all(
+        isinstance(s, ast.Pass) or _is_constant_expression(s) for s in body
+    ):
         return "no code (`pass`, `...`)", body[0]
     if len(body) == 1 and raises_not_implemented(body[0]):
         return "`raise NotImplementedError`", body[0]

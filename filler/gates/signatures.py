@@ -4,9 +4,11 @@ A fill changes bodies only. A class keeps its header (decorators, bases, keyword
 target keeps its signature as `filler.source.units.signature_dump` sees it, except for annotations:
 the merge keeps the skeleton's def line whatever the reply wrote, so an annotation left out or
 written another way (`List[int]` for `list[int]`) changes nothing and is not compared. Names,
-kinds, defaults, decorators and `async` are. The answer says what to keep, quoting the
-skeleton's line, and which node differs first, for the caret of the signature gate in
-`filler.gates.judge`.
+kinds, defaults, decorators and `async` are. For the same reason a function written without
+any decorator, and a class written with a bare header (`class Sku:`), keep the skeleton's;
+decorators and bases a reply does write must be the skeleton's. The answer says what to keep,
+quoting the skeleton's line, and which node differs first, for the caret of the signature gate
+in `filler.gates.judge`.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def signature_problem(
     if isinstance(given, ast.ClassDef) and isinstance(written, ast.ClassDef):
         header = [*given.decorator_list, *given.bases, *given.keywords]
         sent = [*written.decorator_list, *written.bases, *written.keywords]
-        if list(map(ast.dump, header)) != list(map(ast.dump, sent)):
+        if sent and list(map(ast.dump, header)) != list(map(ast.dump, sent)):
             reason = f"keep the class header exactly as given: `{_class_header(given)}`"
             return reason, _first_difference(header, sent, written)
     for skeleton, reply in targets:
@@ -49,16 +51,19 @@ def signature_problem(
 
 
 def _annotated_like(written: FunctionNode, given: FunctionNode) -> FunctionNode:
-    """`written` with the skeleton's annotations wherever parameter names line up.
+    """`written` with the skeleton's annotations wherever parameter names line up, and its
+    decorators when the reply wrote none.
 
-    Small models drop annotations or spell them their own way (`List[int]`, `Optional[str]`).
-    The skeleton's signature is kept on merge whatever the reply says, so only the parts that
-    change how the function is called are left to compare.
+    Small models drop annotations or spell them their own way (`List[int]`, `Optional[str]`),
+    and drop decorators. The skeleton's signature is kept on merge whatever the reply says, so
+    only the parts that change how the function is called are left to compare.
     """
     filled = copy.deepcopy(written)
     for arg, model in _parameter_pairs(filled, given):
         arg.annotation = model.annotation
     filled.returns = given.returns
+    if not filled.decorator_list:
+        filled.decorator_list = given.decorator_list
     return filled
 
 

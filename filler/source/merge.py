@@ -5,10 +5,10 @@ skeleton's docstring; the statements after that docstring become the candidate's
 the candidate brought is dropped). Around the unit, the candidate may add the imports its code
 reads (through libcst's `AddImportsVisitor`, never editing an import line already there),
 module-level definitions of names the skeleton does not bind (placed right before their first
-use) and, for a class, methods it does not have yet (placed after its last method). Everything
-else in the reply (the module docstring, echoed definitions, a `__main__` block, stray
-statements, unused imports) is ignored, and every other line of the skeleton stays
-byte-identical.
+use) and, for a class, methods it does not have yet (placed after its last method, an
+`__init__` before its first; a private one without its docstring). Everything else in the
+reply (the module docstring, echoed definitions, a `__main__` block, stray statements, unused
+imports) is ignored, and every other line of the skeleton stays byte-identical.
 
 `merge` trusts its candidate: `filler.gates.judge.judge` checks a candidate, explains what is
 wrong with it, and only then merges it. The transformers it applies, one job each, are in
@@ -27,7 +27,12 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from filler.source.concrete import names_read, parsed, split_docstring, statements_of
-from filler.source.syntax import definition_names, imports_itself, module_bindings
+from filler.source.syntax import (
+    definition_names,
+    imports_itself,
+    is_public_or_dunder,
+    module_bindings,
+)
 from filler.source.transforms import (
     AddHelpers,
     AddImports,
@@ -36,6 +41,7 @@ from filler.source.transforms import (
     NormalizeIndent,
     ReplaceBody,
     Statement,
+    member_key,
 )
 
 if TYPE_CHECKING:
@@ -119,7 +125,7 @@ def _bodies(unit: Unit, target: Definition) -> dict[tuple[str, ...], list[cst.Ba
     if isinstance(target, cst.FunctionDef):
         return {(unit.qualname,): split_docstring(statements_of(target.body))[1]}
     methods = {
-        statement.name.value: statement
+        member_key(statement): statement
         for statement in statements_of(target.body)
         if isinstance(statement, cst.FunctionDef)
     }
@@ -132,14 +138,23 @@ def _bodies(unit: Unit, target: Definition) -> dict[tuple[str, ...], list[cst.Ba
 
 def _new_methods(skeleton: cst.Module, target: cst.ClassDef) -> list[cst.FunctionDef]:
     existing = {
-        method.name.value
+        member_key(method) if isinstance(method, cst.FunctionDef) else method.name.value
         for statement in skeleton.body
         if isinstance(statement, cst.ClassDef) and statement.name.value == target.name.value
         for method in statements_of(statement.body)
         if isinstance(method, Definition)
     }
     return [
-        statement
+        statement if is_public_or_dunder(statement.name.value) else _undocumented(statement)
         for statement in statements_of(target.body)
-        if isinstance(statement, cst.FunctionDef) and statement.name.value not in existing
+        if isinstance(statement, cst.FunctionDef) and member_key(statement) not in existing
     ]
+
+
+def _undocumented(method: cst.FunctionDef) -> cst.FunctionDef:
+    """A helper method without its docstring: a private method with one is one the spec lists
+    (`filler.source.units`), and a fill's helper must not look like one."""
+    docstring, rest = split_docstring(statements_of(method.body))
+    if docstring is None or not rest or not isinstance(method.body, cst.IndentedBlock):
+        return method
+    return method.with_changes(body=method.body.with_changes(body=rest))

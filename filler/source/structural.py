@@ -23,11 +23,10 @@ from filler.source.merge import merge
 from filler.source.syntax import (
     DefinitionNode,
     definition_names,
-    methods_by_name,
     module_bindings,
     top_definition,
 )
-from filler.source.units import Unit, find_units, signature_dump, unit_source
+from filler.source.units import Unit, find_units, members_by_key, signature_dump, unit_source
 from filler.spec.syntax import import_bindings
 
 __all__ = ["MergeOutcome", "SetAside", "structural_merge"]
@@ -223,7 +222,10 @@ def _with_helpers(aside: SetAside, helpers: Sequence[_Piece], pieces: Sequence[_
 def _shape(tree: ast.Module, rendered: ast.Module, name: str) -> tuple[str, ...]:
     """What must not change for a body to stay: the signatures the render gave the unit.
 
-    For a class: its header, and the signature of each method `rendered` gives it.
+    For a class: its decorators, and the signature of each method `rendered` gives it (a
+    property's setter apart from its getter). A new base or a new field leaves the bodies
+    where they were: they still fit, and the spec_hash (header and docstrings) decides whether
+    the unit is filled again.
     """
     node = top_definition(tree, name)
     if node is None:
@@ -231,14 +233,11 @@ def _shape(tree: ast.Module, rendered: ast.Module, name: str) -> tuple[str, ...]
     if not isinstance(node, ast.ClassDef):
         return (signature_dump(node),)
     template = top_definition(rendered, name)
-    names = (
-        methods_by_name(template) if isinstance(template, ast.ClassDef) else methods_by_name(node)
-    )
-    methods = methods_by_name(node)
-    header = [*node.decorator_list, *node.bases, *node.keywords]
+    names = members_by_key(template) if isinstance(template, ast.ClassDef) else members_by_key(node)
+    methods = members_by_key(node)
     return (
         "class",
-        *map(ast.dump, header),
+        *map(ast.dump, node.decorator_list),
         *(f"{m}\n{signature_dump(methods[m])}" if m in methods else m for m in sorted(names)),
     )
 
@@ -248,4 +247,4 @@ def _has_code(unit: Unit, tree: ast.Module) -> bool:
     if not unit.is_stub:
         return True
     node = top_definition(tree, unit.qualname)
-    return isinstance(node, ast.ClassDef) and set(unit.targets) != set(methods_by_name(node))
+    return isinstance(node, ast.ClassDef) and set(unit.targets) != set(members_by_key(node))

@@ -27,10 +27,13 @@ __all__ = [
     "NormalizeIndent",
     "ReplaceBody",
     "Statement",
+    "member_key",
 ]
 
 Definition = cst.FunctionDef | cst.ClassDef
 Statement = cst.SimpleStatementLine | cst.BaseCompoundStatement
+# `@value.setter` and `@value.deleter` define `value` again: the property's other accessors.
+_ACCESSORS = frozenset({"setter", "deleter"})
 
 
 class NormalizeIndent(cst.CSTTransformer):
@@ -50,9 +53,11 @@ class NormalizeIndent(cst.CSTTransformer):
 class ReplaceBody(cst.CSTTransformer):
     """Swap the statements after the docstring of the functions at the given paths.
 
-    A path is the chain of enclosing names: ("word_tokens",) or ("Vocabulary", "add"). The
-    function's decorators, `def` line (with its comment), docstring and the block's trailing
-    comments stay; a path with no statements leaves its function alone.
+    A path is the chain of enclosing names: ("word_tokens",) or ("Vocabulary", "add"); a
+    property's setter and deleter are named as `filler.source.units.member_key` names them
+    (("Box", "value.setter")), apart from their getter. The function's decorators, `def` line
+    (with its comment), docstring and the block's trailing comments stay; a path with no
+    statements leaves its function alone.
     """
 
     def __init__(self, bodies: Mapping[tuple[str, ...], Sequence[cst.BaseStatement]]) -> None:
@@ -78,7 +83,7 @@ class ReplaceBody(cst.CSTTransformer):
         return updated_node
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self._path.append(node.name.value)
+        self._path.append(member_key(node))
         return False  # targets are never nested in functions
 
     def leave_FunctionDef(
@@ -106,7 +111,8 @@ class _ModuleStatements(cst.CSTTransformer):
 
 
 class AddMethods(_ModuleStatements):
-    """Append new methods to a top-level class, after its last method."""
+    """Add new methods to a top-level class: after its last method, an `__init__` before its
+    first (where a reader looks for it)."""
 
     def __init__(self, class_name: str, methods: Sequence[cst.FunctionDef]) -> None:
         super().__init__()
@@ -124,8 +130,12 @@ class AddMethods(_ModuleStatements):
         block = statement.body
         assert isinstance(block, cst.IndentedBlock)
         members = list(block.body)
-        last = max((i for i, s in enumerate(members) if isinstance(s, cst.FunctionDef)), default=-1)
-        members[last + 1 : last + 1] = self._methods
+        functions = [i for i, s in enumerate(members) if isinstance(s, cst.FunctionDef)]
+        first, last = (functions[0], functions[-1] + 1) if functions else (len(members),) * 2
+        init = [method for method in self._methods if _is_init(method)]
+        rest = [method for method in self._methods if not _is_init(method)]
+        members[last:last] = rest
+        members[first:first] = init
         return statement.with_changes(body=block.with_changes(body=members))
 
 
@@ -188,6 +198,26 @@ class AddImports(AddImportsVisitor):
         ):
             body[1] = body[1].with_changes(leading_lines=[cst.EmptyLine()])
         return module.with_changes(body=body)
+
+
+def member_key(function: cst.FunctionDef) -> str:
+    """`filler.source.units.member_key` of a libcst function: `value.setter` for the setter of
+    the property `value`, else its name. (Here again because units must not load libcst.)"""
+    name = function.name.value
+    for decorator in function.decorators:
+        expression = decorator.decorator
+        if (
+            isinstance(expression, cst.Attribute)
+            and expression.attr.value in _ACCESSORS
+            and isinstance(expression.value, cst.Name)
+            and expression.value.value == name
+        ):
+            return f"{name}.{expression.attr.value}"
+    return name
+
+
+def _is_init(statement: Statement) -> bool:
+    return isinstance(statement, cst.FunctionDef) and statement.name.value == "__init__"
 
 
 def _spaced(statement: Statement, blank_lines: int) -> Statement:

@@ -2,15 +2,22 @@
 
 A unit is a public top-level function, or a public top-level class with the methods filler writes
 (its targets). A stub's body is, after its docstring, exactly `raise NotImplementedError` (or
-`raise NotImplementedError()`). A class with stub methods targets only those; a class without
-targets its public and dunder methods (what `--force` re-fills). `@abstractmethod` and
-`@overload` functions, `Protocol` classes, private names and names defined twice are never
-targets, and a class with no targets is not a unit.
+`raise NotImplementedError()`). A class with stub methods targets only those (private ones too:
+the spec lists them); a class without targets the methods the spec lists: its public and dunder
+methods and its private methods with a docstring (what `--force` re-fills), but not a
+constructor that only stores its parameters (`self.x = x`: the template renders it whole for a
+class with fields, so a class with no other method is no unit). A method is named by
+its `member_key`: its name, or `value.setter` / `value.deleter` for a property's other accessors,
+so a getter and its setter are two targets. Async functions, generators, static and class
+methods are targets like any other. `@abstractmethod` and `@overload` functions, `Protocol`
+classes, private top-level names and names defined twice are never targets, and a class with no
+targets is not a unit.
 
 - `spec_hash` covers what the spec decides: the module docstring (the feature description) and
   the unit's signatures (`ast.dump` of decorators, parameters, return annotation, async-ness) and
-  cleaned docstrings; for a class also its header and every method that is a stub, public or a
-  dunder. Formatting and comments never change it.
+  cleaned docstrings; for a class also its header and every public and dunder method, stub or
+  filled (a private method's signature is covered by `filler update`'s structural merge).
+  Formatting and comments never change it.
 - `body_sha` covers the code after the docstrings: the function's, or every method's of the
   class (including private helpers a fill added), and the comments in it. It compares syntax
   trees and comment texts (stripped of their `#` and spaces), so `ruff format` is not an edit,
@@ -58,12 +65,16 @@ __all__ = [
     "find_unit",
     "find_units",
     "legacy_body_sha",
+    "member_key",
+    "members_by_key",
     "reset_to_stub",
     "signature_dump",
     "unit_source",
 ]
 
 _NEVER_TARGETS = frozenset({"abstractmethod", "overload"})
+# `@value.setter` and `@value.deleter` define `value` again: the property's other accessors.
+_ACCESSORS = frozenset({"setter", "deleter"})
 
 
 class UnitKind(StrEnum):
@@ -118,7 +129,7 @@ def _units(source: str, module: str, path: Path, only: str | None = None) -> Ite
             kind=UnitKind.CLASS if isinstance(node, ast.ClassDef) else UnitKind.FUNCTION,
             targets=targets,
             is_stub=bool(stubs),
-            spec_hash=_spec_hash(feature, node, stubs),
+            spec_hash=_spec_hash(feature, node),
             body_sha=_body_sha(node, source),
             line=node.lineno,
         )
@@ -177,6 +188,25 @@ def signature_dump(node: FunctionNode) -> str:
     return "\n".join(parts)
 
 
+def member_key(function: FunctionNode) -> str:
+    """The name a class member goes by as a target: its name, or `value.setter` for the setter
+    of the property `value` (and `value.deleter`), which shares the getter's name."""
+    for decorator in function.decorator_list:
+        if (
+            isinstance(decorator, ast.Attribute)
+            and decorator.attr in _ACCESSORS
+            and isinstance(decorator.value, ast.Name)
+            and decorator.value.id == function.name
+        ):
+            return f"{function.name}.{decorator.attr}"
+    return function.name
+
+
+def members_by_key(klass: ast.ClassDef) -> dict[str, FunctionNode]:
+    """A class's methods by `member_key` (a key defined twice: the last, as Python keeps it)."""
+    return {member_key(method): method for method in methods_of(klass)}
+
+
 def _find(tree: cst.Module, unit: Unit) -> cst.FunctionDef | cst.ClassDef:
     import libcst as cst
 
@@ -214,32 +244,65 @@ def _targets(definition: DefinitionNode) -> tuple[tuple[str, ...], set[str]]:
         return (definition.name,), {definition.name} if is_stub(definition) else set()
     if any(_last_name(base) == "Protocol" for base in definition.bases):
         return (), set()
-    repeated = _repeated(definition.body)
+    keys = Counter(map(member_key, methods_of(definition)))
     methods = [
-        member
+        (member_key(member), member)
         for member in methods_of(definition)
-        if member.name not in repeated and not _never_target(member)
+        if keys[member_key(member)] == 1 and not _never_target(member)
     ]
-    stubs = [method.name for method in methods if is_stub(method)]
+    stubs = [key for key, method in methods if is_stub(method)]
     if stubs:
         return tuple(stubs), set(stubs)
-    return tuple(method.name for method in methods if is_public_or_dunder(method.name)), set()
+    listed = [key for key, method in methods if _listed(method) and not _stores_only(method)]
+    return tuple(listed), set()
+
+
+def _stores_only(method: FunctionNode) -> bool:
+    """Whether the method is a constructor that only stores its parameters (`self.x = x`, each
+    once, in order): the one the template renders whole for a class with fields. Nothing to
+    fill, so never a target, and a class with no other method is no unit."""
+    if method.name != "__init__":
+        return False
+    args = method.args
+    names = [arg.arg for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]][1:]
+    stored = [_stored_name(statement) for statement in body_after_docstring(method)]
+    return bool(names) and stored == names
+
+
+def _stored_name(statement: ast.stmt) -> str | None:
+    """`x` for `self.x = x`, else None."""
+    if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+        return None
+    target, value = statement.targets[0], statement.value
+    if (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+        and isinstance(value, ast.Name)
+        and value.id == target.attr
+    ):
+        return value.id
+    return None
+
+
+def _listed(method: FunctionNode) -> bool:
+    """Whether the spec lists the method: public, a dunder, or private with a docstring (the
+    template writes one for every method; a fill's helper methods have theirs dropped)."""
+    return is_public_or_dunder(method.name) or ast.get_docstring(method) is not None
 
 
 def _sha256(parts: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
 
 
-def _spec_hash(feature: str, node: DefinitionNode, stubs: set[str]) -> str:
+def _spec_hash(feature: str, node: DefinitionNode) -> str:
     parts = [feature]
     if isinstance(node, ast.ClassDef):
         header = [*node.decorator_list, *node.bases, *node.keywords]
         parts += ["class", node.name, *map(ast.dump, header), ast.get_docstring(node) or ""]
-        hashed = [
-            method
-            for method in methods_of(node)
-            if method.name in stubs or is_public_or_dunder(method.name)
-        ]
+        # Private methods stay out, stub or filled: before and after a fill the hash must be
+        # the same, and the lock files written before private methods could be listed agree.
+        hashed = [method for method in methods_of(node) if is_public_or_dunder(method.name)]
     else:
         hashed = [node]
     for function in hashed:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filler.fill.context import module_imports, package_api, public_signatures, spec_tests_by_unit
+from filler.fill.context import (
+    API_BUDGET_CHARS,
+    module_imports,
+    package_api,
+    public_signatures,
+    spec_tests_by_unit,
+)
 
 TESTS = """import pytest
 
@@ -108,3 +114,111 @@ def test_package_api_falls_back_to_the_own_module_when_too_long() -> None:
 def test_module_imports_are_quoted_as_written() -> None:
     assert module_imports(MODULE) == "from collections.abc import Iterable\nimport re as _re"
     assert module_imports("def broken(:") == ""
+
+
+INVENTORY = '''"""Stock levels."""
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TypeVar
+
+__all__ = ["MAX_ITEMS", "Inventory", "Item", "Kind", "OutOfStock"]
+
+MAX_ITEMS: int = 100
+"""The most items an inventory holds."""
+DEFAULT_NAMES = ("bolt", "nut", "screw", "washer", "rivet", "pin", "spring", "clip", "hinge")
+T = TypeVar("T")
+_CACHE: dict[str, int] = {}
+
+
+class OutOfStock(LookupError):
+    """Raised when there is not enough of an item."""
+
+
+class Kind(Enum):
+    """What an item is."""
+
+    TOOL = "tool"
+    PART = "part"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One kind of thing in stock."""
+
+    name: str
+    kind: Kind = Kind.PART
+    tags: list[str] = field(default_factory=list)
+    _secret: int = 0
+
+
+class Inventory(dict[Item, int], metaclass=type):
+    """Items and how many of each."""
+
+    limit = MAX_ITEMS
+
+    @property
+    def total(self) -> int:
+        """How many items in all."""
+        raise NotImplementedError
+
+    @staticmethod
+    def parse(line: str) -> Item:
+        """The item a line names."""
+        raise NotImplementedError
+
+    async def refill(self) -> None:
+        """Order what is missing."""
+        raise NotImplementedError
+'''
+
+
+def test_public_signatures_show_fields_bases_members_exceptions_and_constants() -> None:
+    assert public_signatures(INVENTORY, "stock.items") == (
+        "# stock.items\n"
+        "MAX_ITEMS: int = 100  # The most items an inventory holds.\n"
+        "DEFAULT_NAMES = ...\n"
+        "T = TypeVar('T')\n"
+        "class OutOfStock(LookupError):  # Raised when there is not enough of an item.\n"
+        "class Kind(Enum):  # What an item is.\n"
+        "    TOOL = 'tool'\n"
+        "    PART = 'part'\n"
+        "@dataclass(frozen=True)\n"
+        "class Item:  # One kind of thing in stock.\n"
+        "    name: str\n"
+        "    kind: Kind = Kind.PART\n"
+        "    tags: list[str] = field(default_factory=list)\n"
+        "class Inventory(dict[Item, int], metaclass=type):  # Items and how many of each.\n"
+        "    limit = MAX_ITEMS\n"
+        "    @property\n"
+        "    def total(self) -> int: ...  # How many items in all.\n"
+        "    @staticmethod\n"
+        "    def parse(line: str) -> Item: ...  # The item a line names.\n"
+        "    async def refill(self) -> None: ...  # Order what is missing."
+    )
+
+
+def test_package_api_outlines_the_other_modules_when_the_whole_is_too_long() -> None:
+    doc = "A long explanation of what this does. " * 4
+    big = "\n".join(f'def f{i}(x: int) -> int:\n    """{doc}"""\n' for i in range(30))
+    errors = (
+        "class StockError(Exception):\n"
+        '    """The base of every error, with a doc line that the outline leaves out."""\n'
+        "\n\nclass OutOfStock(StockError):\n"
+        "    def explain(self) -> str:\n"
+        '        """A member the outline leaves out."""\n'
+        "        return ''\n"
+        "\n\nLIMIT: int = 3\n"
+    )
+    modules = {"pkg.big": big, "pkg.errors": errors, "pkg.own": "def g() -> None:\n    pass\n"}
+    assert len(public_signatures(big, "pkg.big")) > API_BUDGET_CHARS  # too long in full
+    api = package_api(modules, "pkg.own")
+    assert api.startswith("# pkg.big\ndef f0(x: int) -> int: ...\ndef f1(x: int) -> int: ...\n")
+    assert api.endswith(
+        "# pkg.errors\n"
+        "class StockError(Exception):\n"
+        "class OutOfStock(StockError):\n"
+        "LIMIT: int = 3\n\n"
+        "# pkg.own\n"
+        "def g() -> None: ..."
+    )

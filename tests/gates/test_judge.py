@@ -117,7 +117,8 @@ def test_public_surface() -> None:
 
 def test_conduct_runs_right_after_the_stub_gate_and_demo_right_after_names() -> None:
     order = [gate.value for gate in Gate]
-    assert order[:6] == ["parse", "target", "signature", "stub", "conduct", "imports"]
+    # `extract` names a reply with no usable code, before any gate runs.
+    assert order[:7] == ["extract", "parse", "target", "signature", "stub", "conduct", "imports"]
     assert order[order.index("names") + 1] == "demo"
 
 

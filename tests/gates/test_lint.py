@@ -22,7 +22,7 @@ from filler.fill.flow import (
     evaluate_reply,
     fill_flow,
 )
-from filler.fill.runner import TestResult
+from filler.fill.runner import CaseOutcome, TestResult
 from filler.gates.judge import AllowedImports, Gate
 from filler.gates.lint import lint_rejection
 from filler.prompts import Prompts
@@ -114,7 +114,7 @@ LINT_FAILING = (
     "    except:\n        return 0\n```"
 )
 CLEAN = "```python\ndef add(a: int, b: int) -> int:\n    return a + b\n```"
-PASSED = Check(spec=(TestResult("tests/test_arith.py::test_add_1", "passed", "", ""),))
+PASSED = Check(spec=(TestResult("tests/test_arith.py::test_add_1", CaseOutcome.PASSED, "", ""),))
 
 
 def run_flow(root: Path, replies: list[str], max_rounds: int) -> tuple[FlowResult, list[str]]:

@@ -189,9 +189,9 @@ def _unit_problems(old: ast.stmt, new: ast.stmt, unit: Unit) -> list[str]:
         kept_new = [ast.dump(s) for s in new.body]
         if not _is_subsequence(kept_old, kept_new):
             problems.append(f"a member of {unit.qualname} other than its targets changed")
-    written = {f.name: f for f in _targets(new, unit)}
-    for function in _targets(old, unit):
-        twin = written.get(function.name)
+    written = _by_name(_targets(new, unit))
+    for key, function in _by_name(_targets(old, unit)).items():
+        twin = written.get(key)
         if twin is None:
             problems.append(f"{function.name} disappeared")
         elif _signature(function) != _signature(twin):
@@ -199,6 +199,17 @@ def _unit_problems(old: ast.stmt, new: ast.stmt, unit: Unit) -> list[str]:
         elif ast.get_docstring(function, clean=False) != ast.get_docstring(twin, clean=False):
             problems.append(f"the docstring of {function.name} changed")
     return problems
+
+
+def _by_name(functions: list[Function]) -> dict[tuple[str, int], Function]:
+    """Functions by name and how many of that name came before (a property's setter is its
+    getter's second)."""
+    seen: dict[str, int] = {}
+    keyed = {}
+    for function in functions:
+        seen[function.name] = seen.get(function.name, -1) + 1
+        keyed[function.name, seen[function.name]] = function
+    return keyed
 
 
 # --- fault operators ------------------------------------------------------------------------

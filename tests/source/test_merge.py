@@ -346,3 +346,114 @@ def test_echoed_definitions_and_existing_imports_are_not_duplicated() -> None:
         "    return [word.lower() for word in words] if lower else words\n\n\nclass",
     )
     assert_merge(TOKENIZE, reply, FILLED_WORD_TOKENS)
+
+
+PROPERTY = '''
+    class Meter:
+        """A length."""
+
+        @property
+        def metres(self) -> float:  # the unit the spec reads in
+            """The length in metres."""
+            raise NotImplementedError
+
+        @metres.setter
+        def metres(self, value: float) -> None:
+            """Set it in metres."""
+            raise NotImplementedError
+
+        @staticmethod
+        async def fetch(url: str) -> float:
+            """A length read from `url`."""
+            raise NotImplementedError
+'''
+
+
+def test_a_getter_its_setter_and_a_static_async_method_get_their_own_bodies() -> None:
+    assert_merge(
+        PROPERTY,
+        """
+        class Meter:
+            @property
+            def metres(self):
+                return self._metres
+
+            @metres.setter
+            def metres(self, value):
+                # never negative
+                self._metres = max(value, 0.0)
+
+            @staticmethod
+            async def fetch(url):
+                return float(len(url))
+        """,
+        '''
+        class Meter:
+            """A length."""
+
+            @property
+            def metres(self) -> float:  # the unit the spec reads in
+                """The length in metres."""
+                return self._metres
+
+            @metres.setter
+            def metres(self, value: float) -> None:
+                """Set it in metres."""
+                # never negative
+                self._metres = max(value, 0.0)
+
+            @staticmethod
+            async def fetch(url: str) -> float:
+                """A length read from `url`."""
+                return float(len(url))
+        ''',
+    )
+
+
+def test_a_constructor_the_class_lacked_goes_first_and_helper_methods_lose_their_docstring() -> (
+    None
+):
+    assert_merge(
+        '''
+        class Meter:
+            """A length."""
+
+            unit = "m"
+
+            def grow(self, by: float) -> float:
+                """Grow by `by`; the new length."""
+                raise NotImplementedError
+        ''',
+        '''
+        class Meter:
+            def __init__(self) -> None:
+                """Start at zero."""
+                self._metres = 0.0
+
+            def grow(self, by):
+                self._metres = self._clamped(self._metres + by)
+                return self._metres
+
+            def _clamped(self, value):
+                """Never below zero."""
+                return max(value, 0.0)
+        ''',
+        '''
+        class Meter:
+            """A length."""
+
+            unit = "m"
+
+            def __init__(self) -> None:
+                """Start at zero."""
+                self._metres = 0.0
+
+            def grow(self, by: float) -> float:
+                """Grow by `by`; the new length."""
+                self._metres = self._clamped(self._metres + by)
+                return self._metres
+
+            def _clamped(self, value):
+                return max(value, 0.0)
+        ''',
+    )

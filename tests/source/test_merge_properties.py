@@ -1,10 +1,12 @@
 """Merge safety, property-tested: generated modules, generated replies, every fault operator.
 
 Hypothesis builds skeletons with stub and hand-written functions, classes with stub, filled,
-abstract and private methods, Protocols, decorators, async defs, nested defs, comments in every
-place and a `__main__` block; picks a stub unit and writes a correct reply for it (nested defs,
-loops, imports, private helper functions and constants, multi-line strings), then sends that
-reply through one fault operator of tests/helpers/merge_cases.py. The properties:
+abstract and private methods (hand-written, or stubs the spec lists), static and class methods,
+properties with setters, Protocols, decorators, async defs, generators, nested defs, comments in
+every place and a `__main__` block; picks a stub unit and writes a correct reply for it (nested
+defs, loops, generators, imports, private helper functions and constants, multi-line strings),
+then sends that reply through one fault operator of tests/helpers/merge_cases.py. The
+properties:
 
 1. every module `judge` accepts parses and compiles;
 2. every line and statement outside the unit's target bodies is byte-identical;
@@ -97,6 +99,22 @@ class Function:
         return "\n".join(indent + line if line else "" for line in lines)
 
 
+# A property and its setter, and a private method the spec lists: stubs of their own kinds.
+PROPERTY = '''    @property
+    def value(self) -> int:  # read it
+        """The value."""
+        raise NotImplementedError
+
+    @value.setter
+    def value(self, new: int) -> None:
+        """Set the value."""
+        raise NotImplementedError'''
+
+LISTED_PRIVATE = '''    def _parse(self, text: str) -> int:
+        """Parse `text`."""
+        raise NotImplementedError'''
+
+
 @dataclass(frozen=True)
 class Klass:
     name: str
@@ -104,6 +122,7 @@ class Klass:
     attribute: bool
     abstract: bool
     footer: bool
+    extras: tuple[str, ...] = ()  # PROPERTY, LISTED_PRIVATE
 
     def render(self) -> str:
         base = "(ABC)" if self.abstract else ""
@@ -112,6 +131,8 @@ class Klass:
             lines += ["", "    limit = 3"]
         for method in self.methods:
             lines += ["", method.render("    ", "self")]
+        for extra in self.extras:
+            lines += ["", extra]
         if self.abstract:
             lines += ["", "    @abstractmethod", "    def area(self) -> float:"]
             lines += ["        raise NotImplementedError"]
@@ -132,7 +153,9 @@ MAIN = """if __name__ == "__main__":
 
 @st.composite
 def functions(draw: st.DrawFn, name: str, stub: bool | None = None, top: bool = True) -> Function:
-    decorators = ["", "@functools.cache"] if top else ["", "@functools.cache", "@staticmethod"]
+    decorators = ["", "@functools.cache"]
+    if not top:
+        decorators += ["@staticmethod", "@classmethod"]
     decorator = draw(st.sampled_from(decorators))
     return Function(
         name=name,
@@ -152,8 +175,14 @@ def classes(draw: st.DrawFn, name: str) -> Klass:
     methods = [draw(functions(f"m{i}", top=False)) for i in range(count)]
     if not any(m.stub for m in methods):
         methods[0] = draw(functions("m0", stub=True, top=False))
+    extras = draw(st.sets(st.sampled_from([PROPERTY, LISTED_PRIVATE])))
     return Klass(
-        name, tuple(methods), draw(st.booleans()), draw(st.booleans()), draw(st.booleans())
+        name,
+        tuple(methods),
+        draw(st.booleans()),
+        draw(st.booleans()),
+        draw(st.booleans()),
+        tuple(sorted(extras)),
     )
 
 
@@ -192,6 +221,7 @@ BODIES = [
     ["total = 0", "for i in range(3):", "    if i % 2:", "        total += i", "return total"],
     ["def helper(v):", "    return v * 2", "", "# nested helpers are fine", "return helper(3)"],
     ["try:", "    value = int('7')", "except ValueError:", "    value = 0", "return value"],
+    ["for i in range(2):", "    yield i"],
     ["return math.floor(2.5) + _LIMIT"],
     ['text = """first', "  second", '"""', "return text.splitlines()"],
 ]
@@ -221,9 +251,11 @@ def cases(draw: st.DrawFn) -> Case:
     else:
         reply.append(lines[unit.line - 1])
         for target in unit.targets:
-            index = next(
-                i for i, line in enumerate(lines) if f"def {target}(" in line and i > start
-            )
+            # A setter is the `def` right after its `@value.setter`.
+            name, _, accessor = target.partition(".")
+            marker = f"@{target}" if accessor else f"def {name}("
+            index = next(i for i, line in enumerate(lines) if marker in line and i > start)
+            index += 1 if accessor else 0
             while lines[index - 1].strip().startswith("@"):
                 index -= 1
             body = draw(st.sampled_from(BODIES))

@@ -171,3 +171,60 @@ def test_code_with_no_place_in_the_new_render_is_set_aside() -> None:
     assert (aside.name, aside.reason) == (MODULE, "no place in the new render")
     assert aside.source == '__all__ = ["add"]\n\n\nprint(1)\n'
     assert '__all__ = ["Counter", "add", "double"]' in outcome.source
+
+
+def test_a_new_base_and_a_new_field_keep_the_class_bodies() -> None:
+    def restructured(source: str) -> str:
+        return source.replace("class Counter:", "class Counter(object):").replace(
+            '    """Counts up."""\n', '    """Counts up."""\n\n    step: int = 1\n'
+        )
+
+    outcome = merged(restructured(OLD))
+    assert outcome.set_aside == ()
+    assert "class Counter(object):\n" in outcome.source
+    assert "    step: int = 1\n" in outcome.source
+    assert body_of(outcome.source, "Counter") == body_of(restructured(OURS), "Counter")
+
+
+PROPERTY_OLD = OLD.replace(
+    '''    def incr(self) -> int:
+        """Add one."""
+        raise NotImplementedError
+''',
+    '''    @property
+    def count(self) -> int:
+        """The count."""
+        raise NotImplementedError
+
+    @count.setter
+    def count(self, value: int) -> None:
+        """Set the count."""
+        raise NotImplementedError
+''',
+)
+
+
+def test_a_property_and_its_setter_are_carried_apart() -> None:
+    ours = (
+        PROPERTY_OLD.replace(
+            '"""Create a new Counter."""\n        raise NotImplementedError',
+            '"""Create a new Counter."""\n        self._count = start',
+        )
+        .replace(
+            '"""The count."""\n        raise NotImplementedError',
+            '"""The count."""\n        return self._count',
+        )
+        .replace(
+            '"""Set the count."""\n        raise NotImplementedError',
+            '"""Set the count."""\n        self._count = value',
+        )
+    )
+    kept = merged(PROPERTY_OLD.replace("Counts up.", "Counts."), ours, PROPERTY_OLD)
+    assert kept.set_aside == ()
+    assert body_of(kept.source, "Counter") == body_of(ours, "Counter")
+
+    theirs = PROPERTY_OLD.replace("def count(self, value: int)", "def count(self, value: float)")
+    outcome = merged(theirs, ours, PROPERTY_OLD)
+    assert [(a.name, a.reason) for a in outcome.set_aside] == [
+        ("calc.arith:Counter", "signature changed")
+    ]

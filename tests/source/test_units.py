@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from filler.source.units import (
     find_unit,
     find_units,
     legacy_body_sha,
+    member_key,
+    members_by_key,
     reset_to_stub,
     unit_source,
 )
@@ -73,6 +76,8 @@ def test_public_surface() -> None:
         "find_unit",
         "find_units",
         "legacy_body_sha",
+        "member_key",
+        "members_by_key",
         "reset_to_stub",
         "signature_dump",
         "unit_source",
@@ -176,12 +181,10 @@ def test_what_is_never_a_unit() -> None:
 
 
         class Twice:
-            @property
-            def value(self) -> int:
+            def size(self) -> int:
                 raise NotImplementedError
 
-            @value.setter
-            def value(self, new: int) -> None:
+            def size(self) -> int:
                 raise NotImplementedError
     ''')
     found = units(source)
@@ -371,3 +374,212 @@ def test_body_sha_holds_under_ruff_format_and_moves_with_a_new_comment(
     indent = lines[-1][: len(lines[-1]) - len(lines[-1].lstrip())]
     commented = header + "\n".join([*lines[:-1], f"{indent}# why", lines[-1]]) + "\n"
     assert body_sha(commented, "f") != sha
+
+
+# Issue 19: the stubs real packages have.
+SHAPES = clean('''
+    """Temperatures."""
+
+    from collections.abc import Iterator
+
+
+    class Thermometer:
+        """Reads a temperature."""
+
+        def __init__(self, celsius: float = 0.0) -> None:
+            """Start at `celsius`."""
+            raise NotImplementedError
+
+        @property
+        def celsius(self) -> float:
+            """The temperature."""
+            raise NotImplementedError
+
+        @celsius.setter
+        def celsius(self, value: float) -> None:
+            """Set the temperature."""
+            raise NotImplementedError
+
+        @staticmethod
+        def to_fahrenheit(celsius: float) -> float:
+            """`celsius` in Fahrenheit."""
+            raise NotImplementedError
+
+        @classmethod
+        def freezing(cls) -> "Thermometer":
+            """A thermometer at 0 degrees."""
+            raise NotImplementedError
+
+        async def read(self) -> float:
+            """Read it, waiting for the sensor."""
+            raise NotImplementedError
+
+        def ticks(self, to: float) -> Iterator[float]:
+            """Whole degrees towards `to`."""
+            raise NotImplementedError
+
+        def _parse_line(self, line: str) -> float:
+            """The degrees a sensor line holds."""
+            raise NotImplementedError
+
+
+    async def poll(thermometer: Thermometer) -> float:
+        """One reading."""
+        raise NotImplementedError
+
+
+    def readings(thermometer: Thermometer) -> Iterator[float]:
+        """Readings for ever."""
+        raise NotImplementedError
+''')
+
+SHAPE_TARGETS = (
+    "__init__",
+    "celsius",
+    "celsius.setter",
+    "to_fahrenheit",
+    "freezing",
+    "read",
+    "ticks",
+    "_parse_line",
+)
+
+SHAPE_BODIES = {
+    "Start at `celsius`.": "self._celsius = celsius",
+    "The temperature.": "return self._celsius",
+    "Set the temperature.": "self._celsius = value",
+    "`celsius` in Fahrenheit.": "return celsius * 9 / 5 + 32",
+    "A thermometer at 0 degrees.": "return cls(0.0)",
+    "Read it, waiting for the sensor.": "return self._celsius",
+    "Whole degrees towards `to`.": "yield from range(int(self._celsius), int(to))",
+    "The degrees a sensor line holds.": "return float(line.split()[0])",
+}
+
+
+def filled_shapes() -> str:
+    source = SHAPES
+    for docstring, body in SHAPE_BODIES.items():
+        stub = f'"""{docstring}"""\n        raise NotImplementedError'
+        assert stub in source
+        source = source.replace(stub, f'"""{docstring}"""\n        {body}')
+    return source
+
+
+def test_every_kind_of_method_is_a_target_and_a_setter_is_one_of_its_own() -> None:
+    found = units(SHAPES)
+    assert found["Thermometer"].targets == SHAPE_TARGETS
+    assert (found["poll"].targets, found["readings"].targets) == (("poll",), ("readings",))
+    assert all(unit.is_stub for unit in found.values())
+
+
+def test_a_filled_class_still_targets_its_setter_and_the_private_methods_the_spec_lists() -> None:
+    filled = filled_shapes() + clean('''
+
+        class Helped:
+            """Has a helper a fill added (no docstring)."""
+
+            def run(self) -> int:
+                """Run."""
+                return self._helper()
+
+            def _helper(self) -> int:
+                return 1
+    ''')
+    found = units(filled)
+    assert found["Thermometer"].targets == SHAPE_TARGETS
+    assert not found["Thermometer"].is_stub
+    assert found["Helped"].targets == ("run",)
+
+
+def test_spec_hash_of_a_class_with_private_methods_and_setters_stays_when_filled() -> None:
+    assert units(filled_shapes())["Thermometer"].spec_hash == units(SHAPES)["Thermometer"].spec_hash
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('"""Set the temperature."""', '"""Set it."""'),
+        ("    @staticmethod\n", ""),
+        ("async def read", "def read"),
+    ],
+)
+def test_spec_hash_moves_with_setters_and_decorators(old: str, new: str) -> None:
+    assert old in SHAPES
+    for source in (SHAPES, filled_shapes()):
+        moved = units(source.replace(old, new))["Thermometer"].spec_hash
+        assert moved != units(source)["Thermometer"].spec_hash
+
+
+def test_reset_to_stub_stubs_a_getter_and_its_setter_apart() -> None:
+    filled = filled_shapes()
+    assert reset_to_stub(filled, units(filled)["Thermometer"]) == SHAPES
+
+
+def test_member_key_names_a_setter_and_a_deleter_apart_from_their_getter() -> None:
+    klass = ast.parse(
+        clean("""
+        class Box:
+            @property
+            def size(self) -> int: ...
+            @size.setter
+            def size(self, value: int) -> None: ...
+            @size.deleter
+            def size(self) -> None: ...
+            @other.setter
+            def size(self, value: int) -> None: ...
+    """)
+    ).body[0]
+    assert isinstance(klass, ast.ClassDef)
+    assert [member_key(method) for method in klass.body if isinstance(method, ast.FunctionDef)] == [
+        "size",
+        "size.setter",
+        "size.deleter",
+        "size",
+    ]
+    assert list(members_by_key(klass)) == ["size", "size.setter", "size.deleter"]
+
+
+def test_a_constructor_that_only_stores_its_parameters_is_never_a_target() -> None:
+    source = clean('''
+        class Location:
+            """Where a thing is: rendered whole, nothing to fill."""
+
+            def __init__(self, aisle: str, shelf: int = 0) -> None:
+                """Create a new Location."""
+                self.aisle = aisle
+                self.shelf = shelf
+
+
+        class Report:
+            """A report."""
+
+            def __init__(self, title: str) -> None:
+                """Create a new Report."""
+                self.title = title
+
+            def render(self) -> str:
+                """The report."""
+                return self.title
+
+
+        class Tally:
+            """Sets up more than it is given."""
+
+            def __init__(self, start: int) -> None:
+                self.start = start
+                self.seen: list[int] = []
+
+            def add(self, n: int) -> None:
+                self.seen.append(n)
+
+
+        class Swapped:
+            def __init__(self, a: int, b: int) -> None:
+                self.a = b
+                self.b = a
+    ''')
+    found = units(source)
+    assert "Location" not in found
+    assert found["Report"].targets == ("render",)
+    assert found["Tally"].targets == ("__init__", "add")
+    assert found["Swapped"].targets == ("__init__",)
