@@ -12,6 +12,8 @@
         │   └── TransientError   5xx, timeouts, dropped connections, malformed replies
         ├── QuotaExhausted       a per-day (or longer) quota: never retried; `resets_at` when known
         ├── BadRequest           400 / 413: the request itself is wrong; never retried
+        │   └── BatchTooLarge    a batch job refused for its size (file or request count): split it
+        ├── BatchPending         the call's batch still runs and the run does not wait for it
         ├── NoReply              the replay provider has no reply left for that unit
         └── ProviderSetupError   also a UserError: fixing it needs the user (exit 2)
             ├── AuthFailed       401 / 403
@@ -26,6 +28,8 @@ from __future__ import annotations
 __all__ = [
     "AuthFailed",
     "BadRequest",
+    "BatchPending",
+    "BatchTooLarge",
     "ConfigError",
     "FillerError",
     "ModelNotFound",
@@ -116,6 +120,15 @@ class QuotaExhausted(ProviderError):
 
 class BadRequest(ProviderError):
     """The request was refused as it stands (400, or 413 prompt too large); never retried."""
+
+
+class BatchTooLarge(BadRequest):
+    """The provider refused a batch job for its size (file or request count): split it."""
+
+
+class BatchPending(ProviderError):
+    """The call's batch is still running and the run does not wait for it (`--no-wait`, or a
+    batch of the round went out): running the same command again picks it up."""
 
 
 class NoReply(ProviderError):

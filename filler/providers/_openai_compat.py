@@ -4,24 +4,35 @@ chat-completion shape. `ChatCompletionsProvider` builds the client, makes the ca
 translates the errors once; a provider loads its SDK's client and error classes (when it is
 opened, not when its module is imported), and reads the SDK's raw response (groq's `parse()` is
 a coroutine, openai's is not).
+
+Both serve the same Batch API too (`ChatCompletionsBatches`): the calls go as a JSONL file to
+`/files` (purpose "batch"), one line per request, `{"custom_id", "method": "POST", "url":
+"/v1/chat/completions", "body"}`; `/batches` runs it; the output file holds one line per answered
+request, `{"custom_id", "response": {"status_code", "body": <chat completion>}, "error": null}`,
+and the error file the others, with `response.status_code` >= 400 or an `error` `{code,
+message}` (`batch_expired`, `batch_cancelled` for the lines an expired or cancelled job never
+ran).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import ModuleType
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
+from filler.batch.jobs import BatchApi, BatchJob, BatchLine, BatchStatus, LineResult
 from filler.errors import (
     AuthFailed,
     BadRequest,
+    BatchTooLarge,
     ModelNotFound,
     ProviderError,
     ProviderUnavailable,
@@ -33,9 +44,14 @@ from filler.providers.base import Provider, ProviderSettings, Reply, Request, Us
 from filler.providers.retry import resets_at
 
 __all__ = [
+    "BATCH_ENDPOINT",
+    "ChatCompletionsBatches",
     "ChatCompletionsProvider",
     "Sdk",
+    "batch_file",
+    "batch_job",
     "chat_messages",
+    "line_result",
     "rate_limit_headers",
     "retry_after_from_headers",
 ]
@@ -46,6 +62,10 @@ _MODEL_GONE = frozenset({"model_not_found", "model_decommissioned"})
 _DAILY = re.compile(r"per day|\(RPD\)|\(TPD\)", re.IGNORECASE)
 # OpenAI's 429 for an account out of credit.
 _NO_CREDIT = "insufficient_quota"
+# The one endpoint filler's batches run, as both Batch APIs name it in a line and a job.
+BATCH_ENDPOINT = "/v1/chat/completions"
+
+T = TypeVar("T")
 
 
 class _Response(Protocol):
@@ -102,6 +122,13 @@ class _Client(Protocol):
     # `.completions.with_raw_response.create(...)`: the same call, typed apart in each SDK.
     @property
     def chat(self) -> Any: ...
+
+    # The Batch API's two resources, alike in both SDKs.
+    @property
+    def batches(self) -> Any: ...
+
+    @property
+    def files(self) -> Any: ...
 
     async def close(self) -> None: ...
 
@@ -194,6 +221,9 @@ class ChatCompletionsProvider(Provider):
             ),
         )
 
+    def batches(self) -> ChatCompletionsBatches:
+        return ChatCompletionsBatches(self)
+
     @staticmethod
     @abstractmethod
     def _load_sdk() -> Sdk:
@@ -218,18 +248,16 @@ class ChatCompletionsProvider(Provider):
     async def _parse(self, raw: Any) -> Completion:
         """The completion in the SDK's raw response."""
 
+    @abstractmethod
+    async def _file_text(self, file_id: str) -> str:
+        """The content of a file the provider holds (a batch's output or error file)."""
+
     async def aclose(self) -> None:
         await self._client.close()
 
     async def complete(self, request: Request) -> Reply:
         started = time.perf_counter()
-        try:
-            completion, headers = await self._create(request)
-        except Exception as exc:
-            error = self._translate(exc)
-            if error is None:
-                raise
-            raise error from exc
+        completion, headers = await self.translated(self._create(request))
         latency = time.perf_counter() - started
         if not completion.choices:
             raise TransientError("malformed reply: no choices", provider=self.name)
@@ -243,6 +271,16 @@ class ChatCompletionsProvider(Provider):
             model=completion.model or self.model,
             limits=rate_limit_headers(headers),
         )
+
+    async def translated(self, call: Awaitable[T]) -> T:
+        """Await an SDK call, its errors translated into ours."""
+        try:
+            return await call
+        except Exception as exc:
+            error = self._translate(exc)
+            if error is None:
+                raise
+            raise error from exc
 
     def _translate(self, exc: Exception) -> ProviderError | None:
         errors = self._sdk
@@ -315,3 +353,127 @@ def _error_fields(exc: _StatusError) -> tuple[str, str]:
         return " ".join(exc.message.split()), ""
     message = str(body.get("message") or exc.message)
     return " ".join(message.split()), str(body.get("code") or body.get("type") or "")
+
+
+def batch_file(lines: Sequence[BatchLine], model: str) -> bytes:
+    """The JSONL input file of a batch: one chat-completions request per line."""
+    rows = (
+        {
+            "custom_id": line.custom_id,
+            "method": "POST",
+            "url": BATCH_ENDPOINT,
+            "body": {
+                "model": model,
+                "messages": chat_messages(line.request),
+                "temperature": line.request.temperature,
+                "max_tokens": line.request.max_tokens,
+                **({"seed": line.request.seed} if line.request.seed is not None else {}),
+            },
+        }
+        for line in lines
+    )
+    return "".join(json.dumps(row) + "\n" for row in rows).encode()
+
+
+def line_result(row: Mapping[str, Any], model: str) -> LineResult:
+    """One line of a batch's output or error file."""
+    custom_id = str(row.get("custom_id", ""))
+    response = row.get("response") or {}
+    error = row.get("error")
+    status = response.get("status_code", 0)
+    body = response.get("body") or {}
+    if error or status != 200:
+        detail = error or body.get("error") or {}
+        message = " ".join(str(detail.get("message") or f"HTTP {status}").split())
+        code = detail.get("code") or (f"HTTP {status}" if status else "")
+        return LineResult(custom_id, error=f"{message} ({code})" if code else message)
+    choices = body.get("choices") or []
+    if not choices:
+        return LineResult(custom_id, error="malformed reply: no choices")
+    usage = body.get("usage") or {}
+    reply = Reply(
+        text=choices[0].get("message", {}).get("content") or "",
+        finish_reason=choices[0].get("finish_reason") or "stop",
+        usage=Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
+        latency_s=0.0,
+        model=body.get("model") or model,
+        batch=True,
+    )
+    return LineResult(custom_id, reply)
+
+
+def batch_job(batch: Any) -> BatchJob:
+    """A batch object of either SDK."""
+    counts = batch.request_counts
+    errors = batch.errors.data if batch.errors is not None and batch.errors.data else []
+    return BatchJob(
+        id=batch.id,
+        status=BatchStatus(batch.status),
+        total=counts.total if counts else 0,
+        completed=counts.completed if counts else 0,
+        failed=counts.failed if counts else 0,
+        errors=tuple(
+            " ".join(f"{e.message or ''} ({e.code})".split()) if e.code else str(e.message)
+            for e in errors
+        ),
+        output_file=batch.output_file_id or "",
+        error_file=batch.error_file_id or "",
+    )
+
+
+class ChatCompletionsBatches(BatchApi):
+    """The Batch API of an OpenAI-compatible provider, through its SDK's async client."""
+
+    # Both providers' documented limit; a file too large in bytes (OpenAI: 200 MB, Groq:
+    # 100 MB) is refused with a 413, and the round is split.
+    max_requests = 50_000
+
+    def __init__(self, provider: ChatCompletionsProvider) -> None:
+        self.provider = provider
+        self._batches = provider._client.batches
+        self._files = provider._client.files
+
+    async def submit(self, lines: Sequence[BatchLine]) -> BatchJob:
+        data = batch_file(lines, self.provider.model)
+        try:
+            uploaded = await self.provider.translated(
+                self._files.create(file=("filler-batch.jsonl", data), purpose="batch")
+            )
+        except BadRequest as exc:
+            if "HTTP 413" in str(exc):
+                message = str(exc).partition(": ")[2]
+                raise BatchTooLarge(message, provider=self.provider.name) from exc
+            raise
+        batch = await self.provider.translated(
+            self._batches.create(
+                input_file_id=uploaded.id,
+                endpoint=BATCH_ENDPOINT,
+                completion_window="24h",
+                metadata={"created_by": "filler"},
+            )
+        )
+        return batch_job(batch)
+
+    async def poll(self, job_id: str) -> BatchJob:
+        return batch_job(await self.provider.translated(self._batches.retrieve(job_id)))
+
+    async def results(self, job: BatchJob, custom_ids: Sequence[str]) -> list[LineResult]:
+        # Each line of the files names its custom_id: the order sent is not needed.
+        found: list[LineResult] = []
+        for file_id in (job.output_file, job.error_file):
+            if not file_id:
+                continue
+            text = await self.provider.translated(self.provider._file_text(file_id))
+            for raw in text.splitlines():
+                if raw.strip():
+                    try:
+                        row = json.loads(raw)
+                    except ValueError as exc:
+                        raise TransientError(
+                            f"malformed batch result line: {exc}", provider=self.provider.name
+                        ) from exc
+                    found.append(line_result(row, self.provider.model))
+        return found
+
+    async def cancel(self, job_id: str) -> BatchJob:
+        return batch_job(await self.provider.translated(self._batches.cancel(job_id)))

@@ -111,6 +111,8 @@ class Reply:
     # Rate-limit state the server reported with this reply (Groq's x-ratelimit-* headers),
     # as {"remaining-requests": ..., "reset-tokens": ...}; empty when the provider sends none.
     limits: dict[str, str] = field(default_factory=dict)
+    # Answered through the provider's batch API (`filler fill --batch`): priced at its batch rate.
+    batch: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,13 @@ class ProviderSettings:
     timeout_s: float = 120.0
     model_path: str = ""  # local: a GGUF file other than the bundled SmolLM2
     replies_path: str = ""  # replay: the JSON replies file
+
+
+class PromptStyle(enum.StrEnum):
+    """How much context a provider's prompts give (see `filler.prompts`)."""
+
+    FULL = "full"  # the package's API, the module's imports and the visible tests
+    COMPACT = "compact"  # only the unit: all a very small model (SmolLM2-135M) can use
 
 
 class Provider(ABC):
@@ -139,9 +148,8 @@ class Provider(ABC):
     # False for a provider that answers without a network call (replay): it needs no rate
     # limits or retries, and a limiter could reorder a unit's calls, whose replies come in order.
     calls_network: ClassVar[bool] = True
-    # How much context the prompts give (see filler.prompts): "compact" for very small models.
     # A class attribute on providers; wrappers copy their inner provider's, like `name`.
-    prompt_style: Literal["full", "compact"] = "full"
+    prompt_style: PromptStyle = PromptStyle.FULL
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings

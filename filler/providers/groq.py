@@ -33,3 +33,8 @@ class GroqProvider(ChatCompletionsProvider):
     async def _parse(self, raw: Any) -> Completion:
         completion: Completion = await raw.parse()  # groq's raw response parses asynchronously
         return completion
+
+    async def _file_text(self, file_id: str) -> str:
+        content = await self._client.files.content(file_id)
+        text: str = await content.text()  # groq's binary response is read asynchronously
+        return text

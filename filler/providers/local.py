@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 
 from filler.errors import ProviderUnavailable
-from filler.providers.base import Provider, ProviderSettings, Reply, Request
+from filler.providers.base import PromptStyle, Provider, ProviderSettings, Reply, Request
 from filler.providers.openai import OpenAIProvider
 
 __all__ = ["INSTALL_HINT", "LlamaServer", "LocalProvider", "find_gguf"]
@@ -172,7 +172,7 @@ class LocalProvider(Provider):
 
     name = "local"
     default_model = "smollm2-135m-instruct"
-    prompt_style = "compact"
+    prompt_style = PromptStyle.COMPACT
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)

@@ -39,3 +39,8 @@ class OpenAIProvider(ChatCompletionsProvider):
     async def _parse(self, raw: Any) -> Completion:
         completion: Completion = raw.parse()  # openai's raw response parses synchronously
         return completion
+
+    async def _file_text(self, file_id: str) -> str:
+        content = await self._client.files.content(file_id)
+        text: str = content.text  # read in full by the time the call returns
+        return text

@@ -38,6 +38,7 @@ __all__ = [
     "Dialect",
     "LoopbackServer",
     "Seen",
+    "chat_completion",
 ]
 
 Json = dict[str, Any]
@@ -130,6 +131,37 @@ class Dialect(ABC):
         return Canned(canned.status, canned.body, canned.headers, delay_s=seconds)
 
 
+def chat_completion(
+    text: str,
+    model: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    *,
+    finish: str = "stop",
+    completion_id: str = "chatcmpl-loopback",
+) -> Json:
+    """An OpenAI chat completion object, as a reply body or a line of a batch's output."""
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": 1_790_000_000,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": finish,
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
 class _OpenAIDialect(Dialect):
     """OpenAI chat completions; Groq serves the same under /openai/v1."""
 
@@ -153,25 +185,7 @@ class _OpenAIDialect(Dialect):
         model: str = "loopback-model",
         headers: tuple[tuple[str, str], ...] = (),
     ) -> Canned:
-        payload = {
-            "id": "chatcmpl-loopback",
-            "object": "chat.completion",
-            "created": 1_790_000_000,
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text},
-                    "finish_reason": finish,
-                    "logprobs": None,
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        }
+        payload = chat_completion(text, model, prompt_tokens, completion_tokens, finish=finish)
         return _json(200, payload, headers)
 
     def error(self, status: int, message: str, **extra: Any) -> Canned:
