@@ -39,7 +39,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict filler/
 
-test: venv local-model sandbox-tools lint
+test: venv local-model sandbox-tools browser-tools lint
 	$(BIN)/pytest
 
 # Generated code runs in bubblewrap (filler/fill/sandbox.py) and its tests need it: a fresh
@@ -51,6 +51,17 @@ sandbox-tools:
 	        apt-get update && apt-get install -y --no-install-recommends bubblewrap; \
 	    else \
 	        echo "the sandbox tests need bubblewrap: sudo apt-get install bubblewrap" >&2; \
+	    fi
+
+# `filler ui`'s end-to-end test drives Debian's Chromium with Selenium (tests/ui/test_browser.py):
+# as root it is installed here, anyone else is told what to install.
+.PHONY: browser-tools
+browser-tools:
+	@command -v chromedriver >/dev/null || [ "$$(uname)" != Linux ] || \
+	    if [ "$$(id -u)" = 0 ]; then \
+	        apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; \
+	    else \
+	        echo "the browser test needs chromium: sudo apt-get install chromium chromium-driver" >&2; \
 	    fi
 
 # Render the demo spec (once), fill it with the embedded model, run the filled project's own
@@ -73,11 +84,16 @@ bench-throughput: venv
 bench-humaneval: venv local-model
 	$(BIN)/python -m benchmarks.humaneval.run
 
-# Hostile replies through the real `filler fill`, with --sandbox bwrap and none (about 25 min).
 .PHONY: bench-startup
 bench-startup: venv
 	$(BIN)/python -m benchmarks.startup.run
 
+# 200 units through a loopback Batch API server against the interactive path (about 7 min).
+.PHONY: bench-batch
+bench-batch: venv
+	$(BIN)/python -m benchmarks.batch.run
+
+# Hostile replies through the real `filler fill`, with --sandbox bwrap and none (about 20 min).
 .PHONY: bench-adversarial
 bench-adversarial: venv sandbox-tools
 	$(BIN)/python -m benchmarks.adversarial.run
