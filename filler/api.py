@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -22,19 +22,32 @@ from typing import TYPE_CHECKING
 from filler.config import Overrides, load_settings
 from filler.errors import ProjectError, UserError
 from filler.git import FILLER_IDENTITY, git, run_git
-from filler.lockfile import State, UnitStatus, read_lock, unit_status
+from filler.lockfile import State, UnitStatus, read_lock, unit_status, write_lock
 from filler.project import Project, load_project
 from filler.writer import project_lock
 
 if TYPE_CHECKING:
+    from filler.batch.session import BatchProgress
     from filler.fill.pipeline import Progress
+    from filler.fill.selection import FillOptions
     from filler.plan import Draft, NoDraft, PlanFlow, PlanResult, Reviewer
     from filler.providers.base import Provider
     from filler.report import RunRecord, UnitRecord
     from filler.source.formatting import Linted
     from filler.update import UpdateResult
 
-__all__ = ["FillFlags", "StatusRow", "fill", "new", "plan", "status", "update"]
+__all__ = [
+    "FillFlags",
+    "StatusRow",
+    "batches_in_flight",
+    "cancel_batches",
+    "fill",
+    "mark_manual",
+    "new",
+    "plan",
+    "status",
+    "update",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,8 @@ class FillFlags(Overrides):
     design_tests: bool | None = None
     keep_designed_tests: bool = False
     report: Path | None = None
+    batch: bool = False  # each round through the provider's batch API (filler.batch)
+    wait: bool = True  # with batch: poll until done, or submit and return
 
 
 class _Silent:
@@ -95,14 +110,18 @@ def fill(
     flags: FillFlags | None = None,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
+    on_batch: Callable[[BatchProgress], None] | None = None,
+    watch: Callable[[Provider], Provider] | None = None,
 ) -> RunRecord:
-    """Fill the project at or above `path`; `flags` are the CLI's fill options.
+    """Fill the project at or above `path`; `flags` are the CLI's fill options; `on_batch`
+    hears how each batch stands (with `flags.batch`); `watch` wraps the provider, to follow
+    its calls (`filler ui` shows what each unit is doing).
 
     Raises `ProjectError` when another fill or update of the project is running.
     """
     project = load_project(path)
     with project_lock(project.root, project.state_dir):
-        return _fill(project, flags, progress, environ)
+        return _fill(project, flags, progress, environ, on_batch, watch)
 
 
 def _fill(
@@ -110,8 +129,10 @@ def _fill(
     flags: FillFlags | None,
     progress: Progress | None,
     environ: Mapping[str, str] | None,
+    on_batch: Callable[[BatchProgress], None] | None = None,
+    watch: Callable[[Provider], Provider] | None = None,
 ) -> RunRecord:
-    from filler.fill.pipeline import FillOptions, fill_project
+    from filler.fill.selection import FillOptions, select_jobs
     from filler.providers import open_provider
     from filler.readme import sync_project_readme
 
@@ -134,8 +155,22 @@ def _fill(
         sandbox=settings.sandbox,
     )
 
+    provider = open_provider(settings)  # opened only when there is work
+    if watch is not None:
+        provider = watch(provider)
+
     async def run() -> RunRecord:
-        async with open_provider(settings) as provider:
+        from filler.fill.pipeline import fill_project
+
+        if flags.batch:  # its own provider stack, around the provider's batch API
+            from filler.batch.run import BatchFlags, fill_in_batches
+
+            await provider.aclose()
+            batch_flags = BatchFlags(flags.wait, on_batch or (lambda progress: None), watch)
+            return await fill_in_batches(project, settings, options, progress or _Silent(),
+                                         _formatter(project), _linter(project), batch_flags,
+                                         _environ(environ))  # fmt: skip
+        async with provider:
             return await fill_project(
                 project,
                 provider,
@@ -145,10 +180,48 @@ def _fill(
                 _linter(project),
             )
 
-    record = asyncio.run(run())
+    # The provider's name and model count for the selection: a unit this model failed on waits.
+    if flags.batch or select_jobs(
+        project.units(), read_lock(project.lock_path), options, (provider.name, provider.model)
+    ):
+        record = asyncio.run(run())
+    else:
+        record = _nothing_to_fill(project, provider, options)
     if not options.dry_run:
         sync_project_readme(project)
     return record
+
+
+def _nothing_to_fill(project: Project, provider: Provider, options: FillOptions) -> RunRecord:
+    """The record of a fill that selects no unit: answered without the pipeline (libcst, the
+    gates, the test runner), the provider's SDK or the sandbox."""
+    from datetime import UTC, datetime
+
+    from filler.report import RunRecord, save_run
+
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    record = RunRecord(provider.name, provider.model, started_at, seconds=0.0, units=())
+    save_run(record, project.state_dir, dry_run=options.dry_run, report_path=options.report_path)
+    return record
+
+
+def cancel_batches(
+    path: Path, flags: FillFlags | None = None, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """Cancel the batches a batch fill of the project has running; one line per batch."""
+    from filler.batch.run import cancel_batches as cancel
+
+    project = load_project(path)
+    with project_lock(project.root, project.state_dir):
+        settings = load_settings(project.root, flags or FillFlags(), _environ(environ))
+        return asyncio.run(cancel(project, settings))
+
+
+def batches_in_flight(path: Path) -> list[str]:
+    """One line per batch a batch fill of the project has running (`filler status`)."""
+    from filler.batch.state import in_flight
+
+    return in_flight(load_project(path).state_dir)
 
 
 def plan(
@@ -267,6 +340,7 @@ def update(
     flags: FillFlags | None = None,
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
+    watch: Callable[[Provider], Provider] | None = None,
 ) -> UpdateResult:
     """Update the project at or above `path` to a new spec and/or template version, then fill.
 
@@ -278,7 +352,7 @@ def update(
     project = load_project(path)
     with project_lock(project.root, project.state_dir):
         carried = carry_over(project, data_file, vcs_ref)
-        run = _fill(load_project(project.root), flags, progress, environ)
+        run = _fill(load_project(project.root), flags, progress, environ, watch=watch)
     return update_result(load_project(project.root), carried, run)
 
 
@@ -298,6 +372,25 @@ class StatusRow:
     @property
     def label(self) -> str:
         return UnitStatus(self.state, self.spec_changed).label
+
+
+def mark_manual(path: Path, unit_ids: Sequence[str]) -> None:
+    """Hand the bodies of `unit_ids` over to the person: their lock entries go, so each counts
+    as written by hand (`manual`) and no fill or update replaces it without `--force`.
+
+    Raises UserError, and changes nothing, for a unit the project does not have or that is
+    still a stub (there is nothing to keep).
+    """
+    project = load_project(path)
+    with project_lock(project.root, project.state_dir):
+        states = {row.unit: row.state for row in status(project.root)}
+        for unit_id in unit_ids:
+            if unit_id not in states:
+                raise UserError(f"{unit_id}: no such unit; `filler status` lists them")
+            if states[unit_id] is State.STUB:
+                raise UserError(f"{unit_id} is still a stub: write its body, then mark it")
+        lock = read_lock(project.lock_path)
+        write_lock(project.lock_path, lock.without(set(unit_ids)))
 
 
 def status(path: Path) -> list[StatusRow]:

@@ -30,6 +30,7 @@ from filler import __version__
 from filler.errors import FillerError, UserError
 
 if TYPE_CHECKING:
+    from filler.batch.session import BatchProgress
     from filler.report import RunRecord, UnitRecord
 
 # Each command imports `filler.api` when it runs: `filler --help` needs none of it.
@@ -100,6 +101,12 @@ _FILL_OPTIONS: list[_Decorator] = [
         "--report",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Write the run record JSON.",
+    ),
+    click.option("--batch", is_flag=True, help="Send each round through the provider's batch API."),
+    click.option(
+        "--wait/--no-wait",
+        default=True,
+        help="With --batch: poll until each batch is done, or submit and exit (run again).",
     ),
 ]
 
@@ -218,17 +225,40 @@ def new_command(spec: Path, dest: Path, template: str | None, vcs_ref: str | Non
     project = api.new(spec, dest, template=template, vcs_ref=vcs_ref)
     err.print(f"rendered {spec} into {project.root}")
     if not no_fill:
-        sys.exit(_summary(api.fill(project.root, api.FillFlags(**flags), _progress())))
+        fill_flags = api.FillFlags(**flags)
+        sys.exit(_summary(api.fill(project.root, fill_flags, _progress(), on_batch=_BatchLine())))
 
 
 @app.command("fill")
 @click.argument("path", default=".", type=click.Path(exists=True, path_type=Path))
 @fill_options
-def fill_command(path: Path, **flags: Any) -> None:
+@click.option("--cancel", is_flag=True, help="With --batch: cancel the batches in flight.")
+def fill_command(path: Path, cancel: bool, **flags: Any) -> None:
     """Implement every stub (and re-fill stale units) of the project at PATH."""
     from filler import api
 
-    sys.exit(_summary(api.fill(path, api.FillFlags(**flags), _progress())))
+    if cancel:
+        if not flags["batch"]:
+            raise UserError("--cancel cancels a batch fill: pass it with --batch")
+        lines = api.cancel_batches(path, api.FillFlags(**flags))
+        for line in lines or ["no batch in flight"]:
+            err.print(line, markup=False)
+        return
+    on_batch = _BatchLine()
+    sys.exit(_summary(api.fill(path, api.FillFlags(**flags), _progress(), on_batch=on_batch)))
+
+
+class _BatchLine:
+    """A line each time a batch's counts change: requests done and failed, time waited."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[str, int, int]] = {}
+
+    def __call__(self, progress: BatchProgress) -> None:
+        seen = (str(progress.status), progress.completed, progress.failed)
+        if self._last.get(progress.batch_id) != seen:
+            self._last[progress.batch_id] = seen
+            err.print(progress.line, markup=False)
 
 
 @app.command("status")
@@ -257,6 +287,8 @@ def status_command(path: Path, as_json: bool) -> None:
         "summed over units",
         markup=False,
     )
+    for line in api.batches_in_flight(path):
+        out.print(line, markup=False)
 
 
 @app.command("update")
@@ -336,6 +368,22 @@ def plan_command(idea: str, features: tuple[str, ...], output: Path, force: bool
         f"wrote {result.path} ({result.provider}/{result.model}, {result.rounds} model call(s)); "
         f"review it, then render it with: filler new {result.path} {result.spec.package_name}",
         markup=False,
+    )
+
+
+@app.command("ui")
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Default: any free one.")
+@click.option("--no-browser", is_flag=True, help="Print the URL; do not open a browser.")
+def ui_command(path: Path, port: int, no_browser: bool) -> None:
+    """Serve a web page on 127.0.0.1 for the folder PATH: spec, fill, review, update, zip."""
+    from filler.ui.server import serve
+
+    serve(
+        path,
+        port=port,
+        open_browser=not no_browser,
+        announce=lambda url: err.print(f"filler ui: {url} (Ctrl-C stops it)", markup=False),
     )
 
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Literal
 
 import jinja2
 
-from filler.providers.base import Message
+from filler.providers.base import Message, PromptStyle
 from filler.source.units import UnitKind
 
 __all__ = [
@@ -27,9 +26,6 @@ __all__ = [
     "prompt_too_long",
 ]
 
-# "full" shows the model the package's API, the module's imports and the visible tests;
-# "compact" shows only the unit, which is all a very small model (SmolLM2-135M) can use.
-PromptStyle = Literal["full", "compact"]
 # About 50,000 tokens: many times what a unit's prompt needs, and a ceiling on what one unit may
 # cost, whatever a docstring, a module or a test file grew to.
 MAX_PROMPT_CHARS = 200_000
@@ -100,7 +96,7 @@ def _environment() -> jinja2.Environment:
 class Prompts:
     """The prompt templates of one style, loaded from the package once per process."""
 
-    def __init__(self, style: PromptStyle = "full") -> None:
+    def __init__(self, style: PromptStyle = PromptStyle.FULL) -> None:
         self.style = style
 
     def _render(self, name: str, **values: object) -> str:
@@ -108,7 +104,7 @@ class Prompts:
 
     def fill(self, ctx: PromptContext) -> tuple[Message, ...]:
         values = asdict(ctx)
-        if self.style == "compact":
+        if self.style is PromptStyle.COMPACT:
             return (Message("user", self._render("fill_compact.j2", **values)),)
         return (
             Message("system", self._render("system.j2", **values)),
@@ -116,7 +112,7 @@ class Prompts:
         )
 
     def repair(self, ctx: PromptContext, feedback: Feedback) -> Message:
-        name = "repair_compact.j2" if self.style == "compact" else "repair.j2"
+        name = "repair_compact.j2" if self.style is PromptStyle.COMPACT else "repair.j2"
         return Message("user", self._render(name, qualname=ctx.qualname, **asdict(feedback)))
 
     def truncated(self, ctx: PromptContext) -> Message:

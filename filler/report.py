@@ -15,7 +15,15 @@ from filler.providers.base import Reply
 from filler.providers.prices import cost_usd
 from filler.writer import atomic_write
 
-__all__ = ["CallStats", "Outcome", "RunRecord", "UnitRecord", "write_report"]
+__all__ = [
+    "CallStats",
+    "Outcome",
+    "Rejection",
+    "RunRecord",
+    "UnitRecord",
+    "save_run",
+    "write_report",
+]
 
 
 class Outcome(StrEnum):
@@ -36,7 +44,7 @@ class CallStats:
 
     def add(self, provider: str, reply: Reply) -> CallStats:
         # A cost is known only when every call of the unit had a price table entry.
-        cost = cost_usd(provider, reply.model, reply.usage)
+        cost = cost_usd(provider, reply.model, reply.usage, batch=reply.batch)
         known = cost is not None and (self.calls == 0 or self.cost_usd is not None)
         return CallStats(
             calls=self.calls + 1,
@@ -46,9 +54,30 @@ class CallStats:
             cost_usd=(self.cost_usd or 0.0) + cost if known and cost is not None else None,
         )
 
+    def plus(self, other: CallStats) -> CallStats:
+        """These calls and `other`'s together; a cost only when both have one."""
+        costs = [stats.cost_usd for stats in (self, other) if stats.calls]
+        known = [cost for cost in costs if cost is not None]
+        return CallStats(
+            calls=self.calls + other.calls,
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            provider_seconds=self.provider_seconds + other.provider_seconds,
+            cost_usd=sum(known) if costs and len(known) == len(costs) else None,
+        )
+
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A refused candidate: the gate that refused it (`filler.gates.judge.Gate`'s value;
+    "extract" when the reply held no usable code) and its one-line reason."""
+
+    gate: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -66,7 +95,7 @@ class UnitRecord:
     seconds: float = 0.0
     stats: CallStats = field(default_factory=CallStats)
     reason: str = ""  # why the unit stayed a stub
-    rejections: tuple[str, ...] = ()  # every refused candidate's reason, in order
+    rejections: tuple[Rejection, ...] = ()  # every refused candidate, in order
     repairs: tuple[str, ...] = ()  # what extraction repaired in the reply it reports on
     diff: str = ""  # with --dry-run: what would have been written
 
@@ -122,6 +151,20 @@ def _page() -> jinja2.Template:
 def _sum_costs(costs: Iterable[float | None]) -> float | None:
     values = [c for c in costs if c is not None]
     return sum(values) if values else None
+
+
+LAST_RUN = "last-run.json"  # in the project's `.filler/`
+
+
+def save_run(
+    record: RunRecord, state_dir: Path, *, dry_run: bool, report_path: Path | None
+) -> None:
+    """Keep a fill's record: as the project's last run unless it was a dry run, and at
+    `report_path` when one was asked for."""
+    if not dry_run:
+        write_report(record, state_dir / LAST_RUN)
+    if report_path is not None:
+        write_report(record, report_path)
 
 
 def write_report(record: RunRecord, path: Path) -> tuple[Path, Path]:

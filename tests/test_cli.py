@@ -59,6 +59,24 @@ def test_new_fills_and_a_rerun_has_nothing_to_do(tmp_path: Path) -> None:
     again = filler("fill", tmp_path / "p", "--replies", empty)
     assert again.returncode == 0, again.stderr
     assert "nothing to fill" in again.stderr
+    # Nothing to do is known before the pipeline, libcst or a provider's SDK is imported.
+    heavy = ["filler.fill.pipeline", "libcst", "copier", "httpx", "openai", "pytest"]
+    probe = (
+        "import sys\nfrom filler.cli import main\ntry:\n    main(sys.argv[1:])\n"
+        f"finally:\n    print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    dry = subprocess.run(
+        [sys.executable, "-c", probe, "fill", str(tmp_path / "p"), "--dry-run",
+         "--provider", "replay", "--replies", str(empty)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "nothing to fill" in dry.stderr, dry.stderr
+    assert dry.stdout.strip().splitlines()[-1] == "[]"
+    status = subprocess.run(
+        [sys.executable, "-c", probe, "status", str(tmp_path / "p")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert status.stdout.strip().splitlines()[-1] == "[]", status.stderr
 
 
 def test_status_json_lists_every_unit(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from filler.prompts import (
     Prompts,
     prompt_too_long,
 )
-from filler.providers.base import Message
+from filler.providers.base import Message, PromptStyle
 from filler.source.units import UnitKind
 
 CTX = PromptContext(
@@ -97,7 +97,7 @@ def test_plan_prompts_carry_the_idea_features_and_the_schema() -> None:
 
 
 def test_compact_prompts_show_only_the_unit() -> None:
-    (user,) = Prompts("compact").fill(CTX)
+    (user,) = Prompts(PromptStyle.COMPACT).fill(CTX)
     assert user.role == "user"
     assert "def word_tokens(text: str)" in user.content
     assert "def mean" not in user.content and "assert" not in user.content
@@ -105,10 +105,12 @@ def test_compact_prompts_show_only_the_unit() -> None:
         **{**CTX.__dict__, "demo": True, "feature_module": "textkit.tokenize"},
     )
     demo = PromptContext(**{**demo.__dict__, "feature_names": ("Vocabulary", "word_tokens")})
-    (user,) = Prompts("compact").fill(demo)
+    (user,) = Prompts(PromptStyle.COMPACT).fill(demo)
     assert "import Vocabulary, word_tokens from `textkit.tokenize`" in user.content
     failure = Failure("test_word_tokens_1", "assert ['a b'] == ['a', 'b']", "", 'assert w("a b")')
-    repair = Prompts("compact").repair(CTX, Feedback(failures=(failure,), total=1)).content
+    repair = (
+        Prompts(PromptStyle.COMPACT).repair(CTX, Feedback(failures=(failure,), total=1)).content
+    )
     assert 'This check fails:\n```python\nassert w("a b")\n```' in repair
 
 

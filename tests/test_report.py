@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from filler.providers.base import Reply, Usage
-from filler.report import CallStats, Outcome, RunRecord, UnitRecord, write_report
+from filler.report import CallStats, Outcome, Rejection, RunRecord, UnitRecord, write_report
 
 
 def reply(model: str, prompt: int, completion: int) -> Reply:
@@ -40,7 +40,7 @@ def test_the_record_is_written_as_json_and_html(tmp_path: Path) -> None:
         "stub",
         Outcome.STUB,
         reason="best candidate passed 1/2 spec tests",
-        rejections=("<script>alert(1)</script>",),
+        rejections=(Rejection("conduct", "<script>alert(1)</script>"),),
     )
     record = RunRecord("local", "smollm2", "2026-11-22T00:00:00+00:00", 3.5, (filled, stub))
     json_path, html_path = write_report(record, tmp_path / "run.json")

@@ -796,10 +796,12 @@ def _lock_folder(project: Path) -> None:
 
 
 def _huge_docstring(project: Path) -> None:
-    answers = project / ".copier-answers.yml"
-    text = answers.read_text(encoding="utf-8")
+    """A 10 MB docstring in the module, where a fill reads it (`filler new` and `filler update`
+    refuse one in the spec before anything is rendered)."""
+    module = project / "src" / PACKAGE / "arith.py"
+    text = module.read_text(encoding="utf-8")
     doc = "Return the sum of a and b. " + "Really. " * 1_300_000
-    answers.write_text(text.replace("doc: Return the sum of a and b.", f"doc: {doc}", 1))
+    module.write_text(text.replace("Return the sum of a and b.", doc, 1), encoding="utf-8")
 
 
 def _answers(data: bytes) -> Callable[[Path], None]:
@@ -828,7 +830,7 @@ def _bad_input() -> list[Entry]:
         reply("NUL bytes", add("return a + b\x00\x00")),
         reply("a lone surrogate", add('return a + b  # "\ud800"'), Layer.INPUT),
         reply("only prose, 1 MB", "I cannot do that. " * 60_000, Layer.GATES),
-        project("spec with a 10 MB docstring", _huge_docstring),
+        project("a 10 MB docstring in the module", _huge_docstring),
         project("spec answers file is not YAML", _answers(b"features: [\n  - {name: \n")),
         project("spec answers file is invalid UTF-8", _answers(b"\xff\xfe\x00bad")),
         project("lock file is a list", _lock(b"[]")),

@@ -77,7 +77,7 @@ def _hwm():
 atexit.register(_hwm)
 sys.argv = ["filler", *sys.argv[2:]]
 from filler.cli import main
-main()
+raise SystemExit(main())
 """
 
 # The run record's reason, read for which layer refused; the first pattern that matches wins.
@@ -237,7 +237,7 @@ def layer_of(ended: Ended, report: dict[str, Any] | None, unit: str) -> tuple[st
         return f"exit {ended.returncode}", "input checks", last
     if record["outcome"] == "filled":
         return "filled", "accepted", ""
-    reason = record["reason"] or (record["rejections"] or [""])[-1]
+    reason = record["reason"] or (record["rejections"] or [{"reason": ""}])[-1]["reason"]
     layer = next((name for name, pattern in _LAYERS if pattern.search(reason)), "gates")
     return record["outcome"], layer, reason
 

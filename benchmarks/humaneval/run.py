@@ -273,7 +273,7 @@ def summarize(
                 "visible_passed": f"{unit.get('tests_passed', 0)}/{unit.get('tests_total', 0)}",
                 "reason": unit.get("reason", ""),
                 "hidden_failure": why,
-                "rejections": [_rejection_kind(r) for r in unit.get("rejections", [])],
+                "rejections": [_rejection_kind(r["reason"]) for r in unit.get("rejections", [])],
             }
         )
     total = len(rows)

@@ -138,6 +138,9 @@ def extract(text: str, qualname: str, finish_reason: str = "stop") -> Candidate 
             return ExtractFailure(_TRUNCATED, truncated=True)
         notes.append("the code block was never closed")
     code = block.code
+    unwritable = _unwritable(code)
+    if unwritable:
+        return ExtractFailure(unwritable)
     if len([b for b in blocks if b.fenced]) > 1:
         notes.append(f"took the code block that defines {qualname}")
         imports = [b.code for b in blocks if b is not block and b.fenced and _only_imports(b.code)]
@@ -157,6 +160,19 @@ def fenced_blocks(text: str) -> list[str]:
     except _Tangled:
         return []
     return [textwrap.dedent(block.code) for block in blocks if block.fenced]
+
+
+def _unwritable(code: str) -> str:
+    """Why `code` cannot be written to a file (a lone surrogate has no UTF-8 form), or ""."""
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        line = code.count("\n", 0, exc.start) + 1
+        return (
+            f"line {line} of the code holds {code[exc.start]!r}, a lone surrogate that no "
+            "source file can hold: write it as an escape sequence or leave it out"
+        )
+    return ""
 
 
 def reply_too_long(text: str) -> str:

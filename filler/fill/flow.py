@@ -2,8 +2,9 @@
 
 `fill_flow` yields what it needs done and receives the result, the way httpx's auth flows do:
 
-- `AskDesigner(messages, key)` -> the driver sends back the test designer's `Reply`s (none just
-  means "no designed tests");
+- `AskDesigner(messages, key, first_round)` -> the driver sends back the test designer's
+  `Reply`s (none just means "no designed tests"); `first_round` is the `AskModel` that comes
+  next, which does not depend on them: a driver may send both at once;
 - `AskModel(messages, key, samples, round)` -> the driver sends back one `JudgedReply` per reply,
   made by `evaluate_reply` (pure, but CPU-heavy: the driver may run it in another process);
 - `RunCandidate(module_source, designed_tests)` -> the driver sends back a `Check`.
@@ -23,8 +24,8 @@ from dataclasses import dataclass, replace
 
 from filler.fill.extract import Candidate, ExtractFailure, extract, fenced_blocks
 from filler.fill.holdback import held_back_notice, split_held_back
-from filler.fill.runner import ScriptRun, TestResult
-from filler.gates.judge import Accepted, AllowedImports, Rejected, judge
+from filler.fill.runner import CaseOutcome, ScriptRun, TestResult
+from filler.gates.judge import Accepted, AllowedImports, Gate, Rejected, judge
 from filler.gates.lint import lint_rejection
 from filler.prompts import Failure, Feedback, PromptContext, Prompts
 from filler.providers.base import Message, Reply
@@ -51,6 +52,7 @@ __all__ = [
 class AskDesigner:
     messages: tuple[Message, ...]
     key: str  # the unit id
+    first_round: AskModel | None = None  # what the flow asks next, whatever the designer says
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ class Check:
     def spec_passed(self) -> int:
         if self.script is not None:
             return int(self.script.ok)
-        return sum(r.outcome == "passed" for r in (*self.spec, *self.held_back))
+        return sum(r.outcome is CaseOutcome.PASSED for r in (*self.spec, *self.held_back))
 
     @property
     def spec_total(self) -> int:
@@ -103,11 +105,11 @@ class Check:
 
     @property
     def held_back_failed(self) -> tuple[TestResult, ...]:
-        return tuple(r for r in self.held_back if r.outcome != "passed")
+        return tuple(r for r in self.held_back if r.outcome is not CaseOutcome.PASSED)
 
     @property
     def designed_passed(self) -> int:
-        return sum(r.outcome == "passed" for r in self.designed)
+        return sum(r.outcome is CaseOutcome.PASSED for r in self.designed)
 
     @property
     def all_passed(self) -> bool:
@@ -122,6 +124,7 @@ class JudgedReply:
     reply: Reply
     candidate: Candidate | None = None
     rejection: str | None = None  # why extraction or a gate refused it
+    gate: Gate | None = None  # which of them: set with `rejection`
     excerpt: str = ""
     truncated: bool = False
     verdict: Accepted | None = None  # set when the gates accepted it: the merged module
@@ -204,13 +207,19 @@ def evaluate_reply(reply: Reply, round_no: int, subject: Subject) -> JudgedReply
     extracted = extract(reply.text, unit.qualname, reply.finish_reason)
     if isinstance(extracted, ExtractFailure):
         return JudgedReply(
-            round_no, reply, rejection=extracted.reason, truncated=extracted.truncated
+            round_no,
+            reply,
+            rejection=extracted.reason,
+            gate=Gate.EXTRACT,
+            truncated=extracted.truncated,
         )
     linted = subject.lint_code(subject.format_code(extracted.code))
     candidate = Candidate(linted.code, extracted.notes)
     verdict = judge(subject.module_source, unit, candidate, subject.allowed)
     if isinstance(verdict, Rejected):
-        return JudgedReply(round_no, reply, candidate, verdict.reason, verdict.excerpt)
+        return JudgedReply(
+            round_no, reply, candidate, verdict.reason, verdict.gate, verdict.excerpt
+        )
     assert isinstance(verdict, Accepted)
     lint = lint_rejection(candidate.code, linted.problems)
     return JudgedReply(
@@ -231,8 +240,8 @@ def _feedback(attempt: JudgedReply, timeout: float) -> Feedback:
         return Feedback(script_output=check.script.output or "the demo exited with an error")
     # What the model never saw stays unseen: of held-back tests it learns how many failed.
     designed, designed_held = split_held_back(check.designed)
-    failing = [r for r in (*check.spec, *designed) if r.outcome != "passed"]
-    designed_held_failed = sum(r.outcome != "passed" for r in designed_held)
+    failing = [r for r in (*check.spec, *designed) if r.outcome is not CaseOutcome.PASSED]
+    designed_held_failed = sum(r.outcome is not CaseOutcome.PASSED for r in designed_held)
     return Feedback(
         failures=tuple(
             Failure(r.node_id.rpartition("::")[2], r.message, r.trace, _failing_line(r.trace))
@@ -268,8 +277,10 @@ def _why_not(attempts: Sequence[JudgedReply]) -> str:
 def fill_flow(ctx: PromptContext, unit: Unit, options: FlowOptions, prompts: Prompts) -> Flow:
     """Ask, judge, verify and repair one unit; return the best attempt passing its spec tests."""
     designed: str | None = None
+    base = prompts.fill(ctx)
     if options.design_tests and not ctx.demo:
-        replies = yield AskDesigner(prompts.design_tests(ctx), unit.id)
+        first_round = AskModel(base, unit.id, options.samples, 1)
+        replies = yield AskDesigner(prompts.design_tests(ctx), unit.id, first_round)
         assert not isinstance(replies, Check)
         drafts = (
             designed_tests_from(r.text, unit.module, unit.qualname)
@@ -278,7 +289,6 @@ def fill_flow(ctx: PromptContext, unit: Unit, options: FlowOptions, prompts: Pro
         )
         designed = next(filter(None, drafts), None)
 
-    base = prompts.fill(ctx)
     messages = base
     attempts: list[JudgedReply] = []
     best: JudgedReply | None = None

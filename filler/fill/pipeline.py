@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from fnmatch import fnmatch
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -38,7 +37,8 @@ from filler.fill.flow import (
 )
 from filler.fill.holdback import hide_examples, split_held_back, unit_examples
 from filler.fill.runner import run_script
-from filler.fill.sandbox import SandboxMode, fallback_notice
+from filler.fill.sandbox import fallback_notice
+from filler.fill.selection import FillOptions, Job, select_jobs, waits_for
 from filler.fill.warm import WarmRunner
 from filler.fill.workers import Workers
 from filler.gates.judge import AllowedImports, Fits, Pending, carry_in_turn, judge_in_turn
@@ -46,15 +46,13 @@ from filler.lockfile import (
     Lock,
     LockEntry,
     LockOutcome,
-    UnitStatus,
     read_lock,
-    unit_status,
     write_lock,
 )
 from filler.project import Module, ModuleKind, Project
 from filler.prompts import PromptContext, Prompts, prompt_too_long
-from filler.providers.base import Message, Provider, Purpose, Reply, Request
-from filler.report import CallStats, Outcome, RunRecord, UnitRecord, write_report
+from filler.providers.base import Message, PromptStyle, Provider, Purpose, Reply, Request
+from filler.report import CallStats, Outcome, Rejection, RunRecord, UnitRecord, save_run
 from filler.source.formatting import Linted
 from filler.source.units import Unit, UnitKind, find_unit, reset_to_stub, unit_source
 from filler.writer import Baseline, FileLocks, atomic_write
@@ -64,71 +62,10 @@ __all__ = ["FillOptions", "Job", "Progress", "fill_project", "select_jobs"]
 DESIGNED_FILE = Path("tests") / "test__filler_designed.py"
 
 
-@dataclass(frozen=True)
-class FillOptions:
-    # The fill loop's numbers come from `config.Settings`, which owns their defaults.
-    max_rounds: int
-    samples: int
-    jobs: int
-    temperature: float
-    max_tokens: int
-    test_timeout: float
-    only: tuple[str, ...] = ()
-    force: tuple[str, ...] = ()
-    dry_run: bool = False
-    # None: ask the test designer unless the model is one that gets compact prompts, whose
-    # designed tests are mostly wrong and would only cost calls.
-    design_tests: bool | None = None
-    keep_designed_tests: bool = False
-    retry: bool = False
-    report_path: Path | None = None
-    sandbox: SandboxMode = SandboxMode.AUTO
-
-
-@dataclass(frozen=True)
-class Job:
-    unit: Unit
-    status: UnitStatus
-    module: Module
-
-    @property
-    def is_demo(self) -> bool:
-        return self.module.kind is ModuleKind.DEMO
-
-
 class Progress(Protocol):
     def start(self, total: int) -> None: ...
     def unit_done(self, record: UnitRecord) -> None: ...
     def finish(self) -> None: ...
-
-
-def select_jobs(
-    units: Sequence[tuple[Module, Unit]],
-    lock: Lock,
-    options: FillOptions,
-    provider: tuple[str, str],
-) -> list[Job]:
-    """The units to fill: stubs and stale bodies, plus whatever `force` matches, within `only`.
-
-    A stub that this provider and model already failed on, for this very spec, is skipped
-    unless `retry` is set: at the same settings it would fail the same way and cost the same.
-    """
-    jobs = []
-    for module, unit in units:
-        if options.only and not any(fnmatch(unit.id, pattern) for pattern in options.only):
-            continue
-        entry = lock.get(unit.id)
-        status = unit_status(unit, entry)
-        forced = any(fnmatch(unit.id, pattern) for pattern in options.force)
-        failed_before = (
-            entry is not None
-            and entry.failed
-            and entry.spec_hash == unit.spec_hash
-            and (entry.provider, entry.model) == provider
-        )
-        if forced or (status.should_fill and (options.retry or not failed_before)):
-            jobs.append(Job(unit, status, module))
-    return jobs
 
 
 @dataclass(frozen=True)
@@ -183,6 +120,14 @@ class _Run:
     # Test runs are CPU work: as many at once as there are cores, whatever --jobs says, so that
     # a run's limits measure its candidate and not the runs queued beside it.
     test_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_cores()))
+    # --jobs: the units asking the model at once. A unit gives its slot back while its replies
+    # are judged and tested, so the next unit's call is out meanwhile.
+    asking: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
+    # A unit's candidates are tested once the units its tests call are settled (`waits_for`).
+    waits: dict[str, frozenset[str]] = field(default_factory=dict)
+    settled: defaultdict[str, asyncio.Event] = field(
+        default_factory=lambda: defaultdict(asyncio.Event)
+    )
     stop_reason: str = ""
 
     # -- one unit -----------------------------------------------------------------------------
@@ -206,18 +151,33 @@ class _Run:
         flow = fill_flow(ctx, job.unit, flow_options, self.prompts)
         stats = CallStats()
         errors: list[str] = []
+        # The first round's prompt, asked with the test designer's: a batch fill sends them in
+        # one batch, an interactive one has them out at once.
+        ahead: asyncio.Task[tuple[list[Reply], CallStats]] | None = None
         step = next(flow)
         try:
             while True:
                 if isinstance(step, AskDesigner):
+                    if (first := step.first_round) is not None:
+                        asking = self._ask(
+                            first.messages, first.key, Purpose.FILL, first.samples, CallStats(),
+                            errors,
+                        )  # fmt: skip
+                        ahead = asyncio.ensure_future(asking)
                     replies, stats = await self._ask(
                         step.messages, step.key, Purpose.DESIGN_TESTS, 1, stats, errors
                     )
                     step = flow.send(replies)
                 elif isinstance(step, AskModel):
-                    replies, stats = await self._ask(
-                        step.messages, step.key, Purpose.FILL, step.samples, stats, errors
-                    )
+                    if ahead is not None:  # the first round, asked with the designer
+                        replies, asked = await ahead
+                        stats, ahead = stats.plus(asked), None
+                    else:
+                        replies, stats = await self._ask(
+                            step.messages, step.key, Purpose.FILL, step.samples, stats, errors
+                        )
+                    for unit_id in self.waits.get(job.unit.id, ()):
+                        await self.settled[unit_id].wait()
                     subject = await self._subject(job, allowed)
                     attempts = await asyncio.gather(
                         *(self.workers.run(evaluate_reply, r, step.round, subject) for r in replies)
@@ -227,6 +187,9 @@ class _Run:
                     step = flow.send(await self._verify(job, step))
         except StopIteration as done:
             result: FlowResult = done.value
+        finally:
+            if ahead is not None:  # the designer's call raised: the first round goes unread
+                ahead.cancel()
         return EndedFlow(job, result, stats, tuple(errors), started)
 
     def _package_api(self, own_module: str) -> str:
@@ -277,10 +240,15 @@ class _Run:
             temperature=self.options.temperature,
             max_tokens=self.options.max_tokens,
         )
-        outcomes = await asyncio.gather(
-            *(self.provider.complete(request) for _ in range(samples)),
-            return_exceptions=True,
-        )
+        async with self.asking:
+            if self.stop_reason:  # the quota ran out while this unit waited for its slot
+                stopped = f"not attempted: {self.stop_reason}"
+                errors.extend([stopped] if stopped not in errors else [])
+                return [], stats
+            outcomes = await asyncio.gather(
+                *(self.provider.complete(request) for _ in range(samples)),
+                return_exceptions=True,
+            )
         replies: list[Reply] = []
         for outcome in outcomes:
             if isinstance(outcome, Reply):
@@ -512,7 +480,9 @@ def _summary(job: Job, result: FlowResult, stats: CallStats) -> UnitRecord:
         designed_passed=check.designed_passed if check else 0,
         designed_total=len(check.designed) if check else 0,
         stats=stats,
-        rejections=tuple(a.rejection for a in attempts if a.rejection),
+        rejections=tuple(
+            Rejection(str(a.gate), a.rejection) for a in attempts if a.rejection and a.gate
+        ),
         repairs=best.candidate.notes if best is not None and best.candidate else (),
     )
 
@@ -606,25 +576,30 @@ async def fill_project(
             workers=workers,
             allowed=project.allowed_imports(),
             design_tests=(
-                provider.prompt_style == "full"
+                provider.prompt_style is PromptStyle.FULL
                 if options.design_tests is None
                 else options.design_tests
             ),
             warm=WarmRunner(project.root, size=_cores(), sandbox=options.sandbox),
             baseline=baseline,
             guarded_tests=guarded_tests,
+            asking=asyncio.Semaphore(max(1, options.jobs)),
+        )
+        # Demos wait for the package's units anyway: they are filled after them.
+        run.waits = waits_for(
+            [job for job in jobs if not job.is_demo],
+            {unit_id: [t.source for t in tests] for unit_id, tests in run.tests.items()},
         )
         if any(run.tests.get(job.unit.id) for job in jobs):
             run.warm.start()  # its zygotes import pytest while the first model calls are out
         progress.start(len(jobs))
-        semaphore = asyncio.Semaphore(max(1, options.jobs))
 
         async def guarded(job: Job) -> UnitRecord:
-            async with semaphore:
+            try:
                 ended = await run.attempt(job)
-            # Writing waits on the module's file lock, not on the model: the job slot goes to
-            # the next unit meanwhile, so its model call overlaps this write.
-            record = ended if isinstance(ended, UnitRecord) else await run.finish(ended)
+                record = ended if isinstance(ended, UnitRecord) else await run.finish(ended)
+            finally:
+                run.settled[job.unit.id].set()
             progress.unit_done(record)
             return record
 
@@ -648,8 +623,5 @@ async def fill_project(
             if note
         ),
     )
-    if not options.dry_run:
-        write_report(record, project.state_dir / "last-run.json")
-    if options.report_path is not None:
-        write_report(record, options.report_path)
+    save_run(record, project.state_dir, dry_run=options.dry_run, report_path=options.report_path)
     return record

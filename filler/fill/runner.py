@@ -22,15 +22,31 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import Literal
 
 from filler.fill.sandbox import Confinement, Limit, Limits, SandboxMode, confine, private_env
 from filler.writer import TEMP_SUFFIX
 
-__all__ = ["ScriptRun", "TestResult", "TestRun", "project_python", "run_script", "run_tests"]
+__all__ = [
+    "CaseOutcome",
+    "ScriptRun",
+    "TestResult",
+    "TestRun",
+    "project_python",
+    "run_script",
+    "run_tests",
+]
 
-Outcome = Literal["passed", "failed", "skipped", "error"]
+
+class CaseOutcome(StrEnum):
+    """How one test ended, as pytest's junit report says it."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
 
 COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "venv", ".filler", "site", "__pycache__", ".pytest_cache", ".mypy_cache",
@@ -41,9 +57,12 @@ _TRACE_LINES = 15
 # it started can hold the pipe open for ever.
 _DRAIN_SECONDS = 1.0
 _LIMITS = Limits()
+# As for a warm run's results (`zygote._RESULTS_CAP`): what a test prints into its own report
+# must not grow filler, which reads the report whole.
+_REPORT_CAP = 16 << 20
 # The plugin's module name in a run: nothing a project would call its own.
 RETURN_CHECK = "_filler_return_check"
-_RETURN_CHECK_TEXT = Path(__file__).with_name("return_check.py").read_text(encoding="utf-8")
+RETURN_CHECK_SOURCE = Path(__file__).with_name("return_check.py").read_text(encoding="utf-8")
 
 
 def wall_limit(cpu_seconds: float) -> float:
@@ -60,7 +79,7 @@ class TestResult:
     __test__ = False  # not a pytest test class, whatever its name
 
     node_id: str
-    outcome: Outcome
+    outcome: CaseOutcome
     message: str = ""
     trace: str = ""
 
@@ -206,7 +225,13 @@ class Case:
 
 
 def _junit_cases(path: Path) -> list[Case]:
-    if not path.exists():
+    """The cases of a junit report; none from a report that is missing, cut short (the file
+    size limit stopped pytest writing it) or too big to read (`_REPORT_CAP`)."""
+    try:
+        if path.stat().st_size > _REPORT_CAP:
+            return []
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
         return []
     return [
         Case(
@@ -214,7 +239,7 @@ def _junit_cases(path: Path) -> list[Case]:
             case.get("name", ""),
             tuple((part.tag, part.get("message"), part.text) for part in case),
         )
-        for case in ET.parse(path).getroot().iter("testcase")
+        for case in root.iter("testcase")
     ]
 
 
@@ -226,7 +251,7 @@ def results_of(cases: Sequence[Case], wanted: Sequence[str]) -> tuple[TestResult
         node_id = by_name.get((case.classname, case.name))
         if node_id is not None:
             results[node_id] = _case_result(node_id, case)
-    return tuple(results.get(n, TestResult(n, "error", "not collected")) for n in wanted)
+    return tuple(results.get(n, TestResult(n, CaseOutcome.ERROR, "not collected")) for n in wanted)
 
 
 def _junit_key(node_id: str) -> tuple[str, str]:
@@ -234,10 +259,10 @@ def _junit_key(node_id: str) -> tuple[str, str]:
     return file.removesuffix(".py").replace("/", "."), name
 
 
-_JUNIT_OUTCOMES: tuple[tuple[str, Outcome], ...] = (
-    ("failure", "failed"),
-    ("error", "error"),
-    ("skipped", "skipped"),
+_JUNIT_OUTCOMES: tuple[tuple[str, CaseOutcome], ...] = (
+    ("failure", CaseOutcome.FAILED),
+    ("error", CaseOutcome.ERROR),
+    ("skipped", CaseOutcome.SKIPPED),
 )
 
 
@@ -248,7 +273,7 @@ def _case_result(node_id: str, case: Case) -> TestResult:
             message = (part[1] or "").strip()
             first = message.splitlines()[0] if message else tag
             return TestResult(node_id, outcome, first, _tail(part[2] or ""))
-    return TestResult(node_id, "passed")
+    return TestResult(node_id, CaseOutcome.PASSED)
 
 
 def pytest_args(node_ids: Sequence[str], junit: str, checked: Sequence[str] = ()) -> list[str]:
@@ -265,7 +290,7 @@ def pytest_args(node_ids: Sequence[str], junit: str, checked: Sequence[str] = ()
 def with_return_check(files: Mapping[Path, str], checked: Sequence[str]) -> Mapping[Path, str]:
     """`files` and, when something is checked, the plugin that checks it, at the run's root
     (on the path of `python -m pytest` there, as of a warm child)."""
-    return {**files, Path(f"{RETURN_CHECK}.py"): _RETURN_CHECK_TEXT} if checked else files
+    return {**files, Path(f"{RETURN_CHECK}.py"): RETURN_CHECK_SOURCE} if checked else files
 
 
 async def run_tests(
@@ -304,7 +329,7 @@ def finished_run(
     """The run's record: every result marked with what stopped the run, if something did."""
     stop = _stop_reason(ended, timeout)
     if stop:
-        results = tuple(TestResult(r.node_id, "error", stop) for r in results)
+        results = tuple(TestResult(r.node_id, CaseOutcome.ERROR, stop) for r in results)
     output = _shown(ended, limits)
     return TestRun(results, ended.timed_out, time.monotonic() - started, output, ended.limit)
 

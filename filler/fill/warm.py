@@ -38,6 +38,8 @@ from typing import Any
 
 from filler.fill.runner import (
     COPY_IGNORE,
+    RETURN_CHECK,
+    RETURN_CHECK_SOURCE,
     Case,
     Ended,
     TestRun,
@@ -204,7 +206,8 @@ class WarmRunner:
         layout = Layout((*host.read_only, *shown.read_only), (*host.symlinks, *shown.symlinks))
         argv = [
             *bwrap_argv(bwrap, layout, scratch, scratch),
-            python, "-c", _ZYGOTE, str(self.limits.memory), *self.preload,
+            python, "-c", _ZYGOTE, str(self.limits.memory), RETURN_CHECK, RETURN_CHECK_SOURCE,
+            *self.preload,
         ]  # fmt: skip
         try:
             process = await asyncio.create_subprocess_exec(

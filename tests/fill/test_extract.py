@@ -222,6 +222,16 @@ def test_imports_sent_in_a_fence_of_their_own_are_kept() -> None:
     assert "added the imports of another code block" in result.notes
 
 
+def test_code_no_file_can_hold_is_refused_with_its_line() -> None:
+    text = '```python\ndef word_tokens(text: str) -> list[str]:\n    return ["\ud800"]\n```\n'
+    assert failure(text).reason == (
+        "line 2 of the code holds '\\ud800', a lone surrogate that no source file can hold: "
+        "write it as an escape sequence or leave it out"
+    )
+    # In prose around the code, it harms nothing: only the code is written.
+    assert candidate("\ud800 here:\n" + text.replace("\ud800", "x")).code.endswith('["x"]\n')
+
+
 def test_a_reply_over_the_limit_is_refused_unread() -> None:
     started = time.perf_counter()
     for text in (f"```python\n{CODE}```\n" + "x" * 50_000_000, "a\n" * 2_500_000):

@@ -23,7 +23,7 @@ from filler.fill.flow import (
     evaluate_reply,
     fill_flow,
 )
-from filler.fill.runner import ScriptRun, TestResult
+from filler.fill.runner import CaseOutcome, ScriptRun, TestResult
 from filler.gates.judge import AllowedImports
 from filler.prompts import PromptContext, Prompts
 from filler.providers.base import Reply, Usage
@@ -63,8 +63,11 @@ def reply(text: str, finish_reason: str = "stop") -> Reply:
 def results(*outcomes: str) -> tuple[TestResult, ...]:
     return tuple(
         TestResult(
-            f"tests/test_arith.py::test_add_{i}", o, "assert 1 == 5", "> assert add(2, 3) == 5"
-        )  # type: ignore[arg-type]
+            f"tests/test_arith.py::test_add_{i}",
+            CaseOutcome(o),
+            "assert 1 == 5",
+            "> assert add(2, 3) == 5",
+        )
         for i, o in enumerate(outcomes, 1)
     )
 
@@ -237,7 +240,7 @@ def test_designed_tests_from_keeps_only_tests_and_imports() -> None:
 
 HIDDEN = TestResult(
     "tests/test_arith.py::test_add_3",
-    "failed",
+    CaseOutcome.FAILED,
     "assert 4242 == 12345",
     ">       assert add(7, 5) == 12345\nE       assert 4242 == 12345",
 )
@@ -266,7 +269,7 @@ def test_a_failing_held_back_example_blocks_acceptance_and_only_its_count_goes_b
 
 def test_held_back_designed_tests_are_counted_not_shown() -> None:
     designed = "```python\ndef test_zero():\n    assert add(0, 0) == 0\n```"
-    shown = TestResult("tests/test__filler_designed.py::test_zero", "passed")
+    shown = TestResult("tests/test__filler_designed.py::test_zero", CaseOutcome.PASSED)
     hidden = replace(HIDDEN, node_id="tests/test__filler_designed.py::test_big")
     check = Check(spec=results("failed"), designed=(shown, shown, hidden))
     _, steps = drive(

@@ -7,6 +7,7 @@ with a clear reason, so an empty replies file proves a run made no provider call
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -22,6 +23,7 @@ from filler.project import load_project
 from filler.source.units import find_units
 from tests.helpers.projects import CHECKOUT, ProjectVenv
 from tests.helpers.replies import STRKIT, write_replies
+from tests.helpers.wire import OPENAI, LoopbackServer
 
 SPEC = CHECKOUT / "examples" / "specs" / "strkit.yml"
 ARITH = Path("src/strkit/arith.py")
@@ -228,3 +230,25 @@ def test_more_jobs_than_cores_lose_no_correct_unit_to_the_queue(
     project = copy_of(filled, tmp_path)
     record = api.fill(project, replay(tmp_path, STRKIT, jobs=8, test_timeout=4, force=("*",)))
     assert [u.outcome for u in record.units] == ["filled"] * len(STRKIT), record.to_json()
+
+
+def test_a_used_up_quota_stops_asking_and_the_waiting_units_are_not_attempted(
+    filled: Path, tmp_path: Path
+) -> None:
+    """Two units ask at once (--jobs 2) and hear that the account's quota is used up: no unit
+    waiting for a slot asks after that, and none is remembered as failed (none was judged)."""
+    project = copy_of(filled, tmp_path)
+    lock_before = (project / ".filler" / "lock.json").read_text()
+    used_up = "insufficient_quota"
+    exhausted = OPENAI.error(429, "You exceeded your current quota.", type=used_up, code=used_up)
+    with LoopbackServer(OPENAI, respond=lambda body: exhausted) as server:
+        flags = api.FillFlags(
+            provider="openai", base_url=f"{server.url}/v1", jobs=2, force=("*",), design_tests=False
+        )
+        record = api.fill(project, flags, environ={**os.environ, "OPENAI_API_KEY": "sk-test"})
+        assert len(server.completions) == 2
+    assert {u.outcome for u in record.units} == {"stub"}
+    not_attempted = [u for u in record.units if u.reason.startswith("not attempted: ")]
+    assert len(not_attempted) == len(STRKIT) - 2
+    assert record.notes == (f"stopped early: {not_attempted[0].reason.split(': ', 1)[1]}",)
+    assert (project / ".filler" / "lock.json").read_text() == lock_before

@@ -188,9 +188,7 @@ def candidate(double: str, get: str = "return self.value", zero: str = "return 0
     )
 
 
-CORRECT = candidate(
-    "if not isinstance(x, int):\n        raise TypeError(x)\n    return 2 * x"
-)
+CORRECT = candidate("if not isinstance(x, int):\n        raise TypeError(x)\n    return 2 * x")
 # Equal to everything, and so "passes" every `==`; returns text where it should raise.
 GAMING = candidate(
     "from unittest.mock import ANY\n    return ANY if isinstance(x, int) else 'no'",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from filler.fill.runner import TestRun, run_script, run_tests, wall_limit
-from filler.fill.sandbox import Limit
+from filler.fill.sandbox import Limit, Limits, SandboxMode
 from filler.fill.warm import WarmRunner
 from filler.writer import TEMP_SUFFIX
 from tests.helpers.projects import build_file_tree
@@ -162,6 +162,19 @@ def test_a_run_killed_by_a_limit_marks_every_result_with_it(project: Path) -> No
     run = asyncio.run(run_tests(project, body(kill), IDS, timeout=30))
     assert run.limit is Limit.CPU and not run.timed_out
     assert {r.message for r in run.results} == {"stopped by the CPU time limit (30 s)"}
+
+
+@pytest.mark.parametrize("mode", [SandboxMode.NONE, SandboxMode.AUTO])
+def test_a_report_cut_short_by_the_file_size_limit_is_a_result_not_a_crash(
+    project: Path, mode: SandboxMode
+) -> None:
+    """A 2 MB assertion message under a 1 MiB file size limit: pytest fails writing its report
+    (Python ignores SIGXFSZ: the write raises EFBIG), which is left cut short."""
+    huge = 'assert x == "x" * 2_000_000, "y" * 2_000_000\n    return 2 * x'
+    limits = Limits(file_size=1 << 20)
+    run = asyncio.run(run_tests(project, body(huge), IDS, timeout=30, sandbox=mode, limits=limits))
+    assert {r.outcome for r in run.results} == {"error"}
+    assert "File too large" in run.output
 
 
 def test_provider_keys_are_removed_from_the_child(
