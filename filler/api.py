@@ -341,6 +341,7 @@ def update(
     progress: Progress | None = None,
     environ: Mapping[str, str] | None = None,
     watch: Callable[[Provider], Provider] | None = None,
+    on_batch: Callable[[BatchProgress], None] | None = None,
 ) -> UpdateResult:
     """Update the project at or above `path` to a new spec and/or template version, then fill.
 
@@ -352,7 +353,7 @@ def update(
     project = load_project(path)
     with project_lock(project.root, project.state_dir):
         carried = carry_over(project, data_file, vcs_ref)
-        run = _fill(load_project(project.root), flags, progress, environ, watch=watch)
+        run = _fill(load_project(project.root), flags, progress, environ, on_batch, watch)
     return update_result(load_project(project.root), carried, run)
 
 

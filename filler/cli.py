@@ -310,6 +310,7 @@ def update_command(path: Path, data_file: Path | None, vcs_ref: str | None, **fl
         vcs_ref=vcs_ref,
         flags=api.FillFlags(**flags),
         progress=_progress(),
+        on_batch=_BatchLine(),
     )
     for label, items in (
         ("added", result.added),

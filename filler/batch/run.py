@@ -26,7 +26,7 @@ from filler.project import Project
 from filler.providers import PROVIDERS
 from filler.providers.base import Provider
 from filler.providers.recording import Recording
-from filler.report import RunRecord, UnitRecord
+from filler.report import RunRecord, UnitRecord, save_run
 from filler.source.formatting import Linted
 
 __all__ = ["POLL_ENV", "BatchFlags", "cancel_batches", "fill_in_batches"]
@@ -151,7 +151,12 @@ async def fill_in_batches(
             lint_code,
         )
         notes = await _settle(project, batching)
-    return replace(record, notes=(*record.notes, *notes))
+    if not notes:
+        return record
+    # fill_project kept its record before the batches settled: keep it again with their notes.
+    record = replace(record, notes=(*record.notes, *notes))
+    save_run(record, project.state_dir, dry_run=options.dry_run, report_path=options.report_path)
+    return record
 
 
 async def _settle(project: Project, batching: Batching) -> tuple[str, ...]:

@@ -185,6 +185,8 @@ def test_no_wait_submits_and_returns_then_the_same_command_resumes(project: Path
         record, _ = batch_fill(project, server, wait=False, only=("strkit.*",))
         assert {u.outcome for u in record.units} == {"stub"}
         assert any(note.startswith("not waiting: batch ") for note in record.notes)
+        kept = json.loads((project / ".filler" / "last-run.json").read_text())
+        assert kept["notes"] == list(record.notes)  # the run record says it too
         [line] = api.batches_in_flight(project)
         assert "0/6 done" in line and "filler fill --batch" in line
         record, _ = batch_fill(project, server, only=("strkit.*",))
