@@ -80,18 +80,16 @@ def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if environ is None else environ
 
 
-def _formatter(project: Project) -> partial[str]:
-    """Candidates are formatted like the rest of the project (ruff, the project's line length)."""
-    from filler.source.formatting import format_or_keep
+def _code_tools(project: Project) -> tuple[partial[str], partial[Linted]]:
+    """How candidates are formatted and linted: like the rest of the project (ruff, the
+    project's line length), held to its own `ruff check` with its safe fixes applied."""
+    from filler.source.formatting import format_or_keep, lint_fixed
 
-    return partial(format_or_keep, line_length=_ruff_line_length(project.root))
-
-
-def _linter(project: Project) -> partial[Linted]:
-    """Candidates are held to the project's own `ruff check`, its safe fixes applied."""
-    from filler.source.formatting import lint_fixed
-
-    return partial(lint_fixed, root=project.root, line_length=_ruff_line_length(project.root))
+    line_length = _ruff_line_length(project.root)
+    return (
+        partial(format_or_keep, line_length=line_length),
+        partial(lint_fixed, root=project.root, line_length=line_length),
+    )
 
 
 def _ruff_line_length(root: Path) -> int:
@@ -155,41 +153,37 @@ def _fill(
         sandbox=settings.sandbox,
     )
 
-    provider = open_provider(settings)  # opened only when there is work
-    if watch is not None:
-        provider = watch(provider)
+    if flags.batch:  # its own provider stack, around the provider's batch API
+        from filler.batch.run import BatchFlags, fill_in_batches
 
-    async def run() -> RunRecord:
-        from filler.fill.pipeline import fill_project
-
-        if flags.batch:  # its own provider stack, around the provider's batch API
-            from filler.batch.run import BatchFlags, fill_in_batches
-
-            await provider.aclose()
-            batch_flags = BatchFlags(flags.wait, on_batch or (lambda progress: None), watch)
-            return await fill_in_batches(project, settings, options, progress or _Silent(),
-                                         _formatter(project), _linter(project), batch_flags,
-                                         _environ(environ))  # fmt: skip
-        async with provider:
-            return await fill_project(
-                project,
-                provider,
-                options,
-                progress or _Silent(),
-                _formatter(project),
-                _linter(project),
-            )
-
-    # The provider's name and model count for the selection: a unit this model failed on waits.
-    if flags.batch or select_jobs(
-        project.units(), read_lock(project.lock_path), options, (provider.name, provider.model)
-    ):
-        record = asyncio.run(run())
+        batch_flags = BatchFlags(flags.wait, on_batch or (lambda progress: None), watch)
+        record = asyncio.run(
+            fill_in_batches(project, settings, options, progress or _Silent(),
+                            *_code_tools(project), batch_flags, _environ(environ))
+        )  # fmt: skip
     else:
-        record = _nothing_to_fill(project, provider, options)
+        provider = open_provider(settings)  # opened only when there is work
+        if watch is not None:
+            provider = watch(provider)
+        # Its name and model count for the selection: a unit this model failed on waits.
+        if select_jobs(
+            project.units(), read_lock(project.lock_path), options, (provider.name, provider.model)
+        ):
+            record = asyncio.run(_fill_with(project, provider, options, progress or _Silent()))
+        else:
+            record = _nothing_to_fill(project, provider, options)
     if not options.dry_run:
         sync_project_readme(project)
     return record
+
+
+async def _fill_with(
+    project: Project, provider: Provider, options: FillOptions, progress: Progress
+) -> RunRecord:
+    from filler.fill.pipeline import fill_project
+
+    async with provider:
+        return await fill_project(project, provider, options, progress, *_code_tools(project))
 
 
 def _nothing_to_fill(project: Project, provider: Provider, options: FillOptions) -> RunRecord:
