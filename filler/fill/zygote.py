@@ -31,7 +31,8 @@ import signal
 import stat
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 _PR_SET_DUMPABLE = 4
 _CHUNK = 1 << 16
@@ -40,6 +41,7 @@ _DRAIN_SECONDS = 1.0
 # Every place a candidate can write besides its own directory; each is put back after it.
 _WRITABLE = ("/tmp", "/dev", "/dev/shm")
 _WARM_UP = "/tmp/filler-warm-up"
+_T = TypeVar("_T")
 
 
 def main() -> None:
@@ -118,41 +120,30 @@ def _remember_metadata() -> None:
     """
     import importlib.metadata
 
-    read_text = importlib.metadata.PathDistribution.read_text
-    known: dict[tuple[str, str], str | None] = {}
-
-    def remembered(self: importlib.metadata.PathDistribution, filename: str) -> str | None:
-        key = (str(getattr(self, "_path", "")), filename)
-        if not key[0]:
-            return read_text(self, filename)
-        if key not in known:
-            known[key] = read_text(self, filename)
-        return known[key]
-
-    importlib.metadata.PathDistribution.read_text = remembered  # type: ignore[method-assign,assignment]
+    distribution = importlib.metadata.PathDistribution
+    distribution.read_text = _remembered(distribution.read_text)  # type: ignore[method-assign]
     # What pytest parses out of those files (its plugins' entry points, the files of each to
     # mark for assertion rewriting, the names) is as fixed: parsed once too, about 6 % of a
     # short session (interleaved A/B runs of forked sessions, medians of 40).
     for name in ("entry_points", "files", "metadata"):
-        setattr(importlib.metadata.PathDistribution, name, _remembered_property(name))
+        setattr(distribution, name, property(_remembered(getattr(distribution, name).fget)))
 
 
-def _remembered_property(name: str) -> property:
-    """The distribution property `name`, computed once per distribution path."""
-    import importlib.metadata
+def _remembered(compute: Callable[..., _T]) -> Callable[..., _T]:
+    """`compute(distribution, *args)` once per distribution path and arguments; a distribution
+    without a path (none of pytest's) is asked every time."""
+    known: dict[tuple[str, ...], _T] = {}
 
-    compute = getattr(importlib.metadata.PathDistribution, name).fget
-    known: dict[str, Any] = {}
-
-    def remembered(self: importlib.metadata.PathDistribution) -> Any:
-        key = str(getattr(self, "_path", ""))
-        if not key:
-            return compute(self)
+    def remembered(self: object, *args: str) -> _T:
+        path = str(getattr(self, "_path", ""))
+        if not path:
+            return compute(self, *args)
+        key = (path, *args)
         if key not in known:
-            known[key] = compute(self)
+            known[key] = compute(self, *args)
         return known[key]
 
-    return property(remembered)
+    return remembered
 
 
 def _serve(

@@ -15,6 +15,7 @@ of a module lands on the same text. The trees are shared, so callers only read t
 from __future__ import annotations
 
 import ast
+import re
 import symtable
 from functools import lru_cache
 
@@ -33,12 +34,34 @@ __all__ = [
     "methods_of",
     "module_bindings",
     "raises_not_implemented",
+    "segment",
+    "source_lines",
     "top_definition",
     "tree_of",
 ]
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 DefinitionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+# The line ends `ast` counts lines by: \r\n, \r and \n (not str.splitlines's \f, \x1c, ...).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+\Z")
+
+
+def source_lines(source: str) -> tuple[str, ...]:
+    """`source` split into lines, ends kept, as `ast` numbers them: split once for `segment`."""
+    return tuple(_LINE.findall(source))
+
+
+def segment(lines: tuple[str, ...], node: ast.stmt) -> str:
+    """What `ast.get_source_segment` gives for `node`, from the source's `source_lines`: that
+    function splits the whole source on every call, which made reading a file's tests quadratic."""
+    first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1
+    end = node.end_col_offset if node.end_col_offset is not None else len(lines[last].encode())
+    if first == last:
+        return lines[first].encode()[node.col_offset : end].decode()
+    head = lines[first].encode()[node.col_offset :].decode()
+    return head + "".join(lines[first + 1 : last]) + lines[last].encode()[:end].decode()
 
 
 @lru_cache(maxsize=64)

@@ -1,4 +1,6 @@
-"""filler.source.ruff_server: a kept `ruff server` formats as `ruff format --isolated` does."""
+"""filler.source.ruff_server: a kept `ruff server` formats as `ruff format --isolated` does,
+and lints as `ruff check` run in the project does (compared at length in
+tests/gates/test_lint_server.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 
 import filler
 from filler.source.formatting import format_python
-from filler.source.ruff_server import RuffServer, RuffServerError
+from filler.source.ruff_server import LintProblem, RuffServer, RuffServerError
 
 ROOT = Path(filler.__file__).parent
 WITH = (
@@ -137,3 +139,33 @@ def test_a_worker_stops_its_server_when_it_exits(tmp_path: Path) -> None:
     while any(Path(f"/proc/{pid}").exists() for pid in servers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(Path(f"/proc/{pid}").exists() for pid in servers)
+
+
+def test_a_linter_applies_the_safe_fixes_and_names_the_rest(tmp_path: Path) -> None:
+    (tmp_path / "ruff.toml").write_text('[lint]\nselect = ["E7", "F"]\nignore = ["E731"]\n')
+    linter = RuffServer(project=tmp_path, ignore=["F841"])
+    code = "def f(x):\n    y = 1;\n    g = lambda: 1\n    return x == None\n"
+    try:
+        fixed, problems = linter.check(code, fix=True)
+        assert fixed == "def f(x):\n    y = 1\n    g = lambda: 1\n    return x == None\n"
+        assert problems == (
+            LintProblem("E711", 4, 17, "Comparison to `None` should be `cond is None`"),
+        )
+        assert linter.check(code, fix=False) == (
+            code,
+            (
+                LintProblem("E703", 2, 10, "Statement ends with an unnecessary semicolon"),
+                *problems,
+            ),
+        )
+        _, unparsed = linter.check("def broken(:\n", fix=True)
+        assert {problem.rule for problem in unparsed} == {"invalid-syntax"}
+    finally:
+        linter.close()
+
+
+def test_a_linter_that_died_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    dying = RuffServer(project=tmp_path)
+    os.kill(dying.pid, signal.SIGKILL)
+    with pytest.raises(RuffServerError, match="ruff server"):
+        dying.check("x = 1\n", fix=True)
