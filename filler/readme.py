@@ -19,17 +19,18 @@ import ast
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from filler.project import Project
 from filler.source.syntax import body_after_docstring, is_docstring, is_main_guard
 from filler.source.units import find_units
-from filler.spec.model import Spec, validate_spec
-from filler.spec.views import FeatureView, build_view
+from filler.spec.views import first_line
 from filler.template_ext import md_cell
 from filler.writer import atomic_write
 
-__all__ = ["README", "demo_code", "sync_project_readme", "sync_readme"]
+__all__ = ["README", "Heading", "demo_code", "sync_project_readme", "sync_readme"]
 
 README = "README.md"
 
@@ -42,10 +43,28 @@ _FEATURES = _block("features")
 _USAGE = _block("usage")
 
 
-def sync_readme(readme: str, features: Sequence[FeatureView], demos: Mapping[str, str]) -> str:
+class Heading(Protocol):
+    """What the README shows of a feature (a `FeatureView` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class _Heading:
+    name: str
+    module: str
+    summary: str
+
+
+def sync_readme(readme: str, features: Sequence[Heading], demos: Mapping[str, str]) -> str:
     """`readme` with its features table and usage sections rebuilt.
 
-    `features` are the spec's feature views in spec order; `demos` maps a feature name to the
+    `features` are the spec's features in spec order; `demos` maps a feature name to the
     source of its `examples/<name>_demo.py` (a missing demo counts as not filled).
     """
     table = _features_table(features)
@@ -56,7 +75,7 @@ def sync_readme(readme: str, features: Sequence[FeatureView], demos: Mapping[str
 
 # The table and the stub sections are the text template/README.md.jinja renders, so that a fresh
 # render is already in sync (tests/test_readme.py renders one to check).
-def _features_table(features: Sequence[FeatureView]) -> str:
+def _features_table(features: Sequence[Heading]) -> str:
     rows = [
         f"| [`{f.module}`](src/{f.module.replace('.', '/')}.py) | {md_cell(f.summary)} "
         f"| [`examples/{f.name}_demo.py`](examples/{f.name}_demo.py) |"
@@ -65,7 +84,7 @@ def _features_table(features: Sequence[FeatureView]) -> str:
     return "\n".join(["", "| Module | What it does | Demo |", "| --- | --- | --- |", *rows, "", ""])
 
 
-def _usage_section(feature: FeatureView, demo: str | None) -> str:
+def _usage_section(feature: Heading, demo: str | None) -> str:
     script = f"examples/{feature.name}_demo.py"
     code = demo_code(demo, feature.name) if demo is not None else None
     if code is None:
@@ -112,22 +131,37 @@ def _text(lines: Sequence[str], node: ast.stmt) -> str:
 def sync_project_readme(project: Project) -> bool:
     """Bring the project's README.md in step with its answers and demos; True if it changed.
 
-    A project without README.md, or whose README has no markers, is left alone.
+    A project without README.md, or whose README has no markers, is left alone, as is one whose
+    answers no longer name their features (a person's edit: `filler update` says what is wrong).
     """
     path = project.root / README
-    if not path.is_file():
+    headings = _headings(project)
+    if headings is None or not path.is_file():
         return False
     readme = path.read_text(encoding="utf-8")
-    # The answers file also records Copier's own keys (_commit, _src_path).
-    answers = {k: v for k, v in project.answers.items() if k in Spec.model_fields}
-    view = build_view(validate_spec(answers))
     demos = {}
-    for feature in view.features:
-        demo = project.root / "examples" / f"{feature.name}_demo.py"
+    for heading in headings:
+        demo = project.root / "examples" / f"{heading.name}_demo.py"
         if demo.is_file():
-            demos[feature.name] = demo.read_text(encoding="utf-8")
-    synced = sync_readme(readme, view.features, demos)
+            demos[heading.name] = demo.read_text(encoding="utf-8")
+    synced = sync_readme(readme, headings, demos)
     if synced == readme:
         return False
     atomic_write(path, synced)
     return True
+
+
+def _headings(project: Project) -> list[_Heading] | None:
+    """The features as the answers name them. Every fill ends here, so it reads only names and
+    descriptions: validating the whole spec and building its views took a second at 200 units."""
+    features = project.answers.get("features")
+    if not isinstance(features, list):
+        return None
+    headings = []
+    for feature in features:
+        name = feature.get("name") if isinstance(feature, Mapping) else None
+        description = feature.get("description", "") if isinstance(feature, Mapping) else None
+        if not isinstance(name, str) or not isinstance(description, str):
+            return None
+        headings.append(_Heading(name, f"{project.package}.{name}", first_line(description)))
+    return headings

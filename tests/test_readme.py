@@ -233,3 +233,11 @@ def test_a_rendered_project_is_in_sync_and_follows_its_demos_and_answers(
     assert "| [`strkit.arith`](src/strkit/arith.py) | Sums, parity and temperatures. |" in (
         readme.read_text("utf-8")
     )
+
+    # Answers a person broke (no feature list) leave the README as it is, and the fill's last
+    # step does not fail on them.
+    answers["features"] = "arith"
+    answers_path.write_text(yaml.safe_dump(answers, sort_keys=False), "utf-8")
+    before = readme.read_text("utf-8")
+    assert not sync_project_readme(load_project(project))
+    assert readme.read_text("utf-8") == before

@@ -1,5 +1,6 @@
-"""What the model is shown about the rest of the project: a unit's visible tests, the package's
-public API and the module's imports. Pure functions over source text.
+"""What the model is shown about the rest of the project: a unit's visible tests (with the
+fixtures and helpers of their test module they use), the package's public API and the module's
+imports. Pure functions over source text.
 
 The API is read from the rendered modules themselves, whatever the spec wrote them from: public
 functions with their decorators, classes with their decorators, bases, fields, class attributes
@@ -16,7 +17,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from filler.source.syntax import DefinitionNode, FunctionNode, is_docstring, is_public
+from filler.source.syntax import (
+    DefinitionNode,
+    FunctionNode,
+    is_docstring,
+    is_public,
+    segment,
+    source_lines,
+)
+from filler.spec.syntax import unbound_names
 
 __all__ = [
     "VisibleTest",
@@ -24,6 +33,7 @@ __all__ = [
     "package_api",
     "public_signatures",
     "spec_tests_by_unit",
+    "visible_tests_source",
 ]
 
 # Above this size the package-wide API is cut down to the unit's own module, so small models
@@ -37,6 +47,9 @@ _VALUE_CHARS = 60
 class VisibleTest:
     node_id: str
     source: str
+    # the test module's own defs it uses (fixtures, the context managers a property enters,
+    # helpers), each with its decorators, in file order: what the test's names mean
+    helpers: tuple[str, ...] = ()
 
 
 def _marked_unit(decorator: ast.expr) -> str | None:
@@ -77,12 +90,58 @@ def spec_tests_by_unit(test_files: Mapping[Path, str]) -> dict[str, tuple[Visibl
             tree = ast.parse(source)
         except SyntaxError:
             continue
+        helpers = _helpers(tree)
+        lines = source.splitlines()
+        numbered = source_lines(source)
         for suffix, function, decorators in _test_functions(tree):
-            segment = ast.get_source_segment(source, function) or ""
-            test = VisibleTest(f"{path.as_posix()}::{suffix}", segment)
+            text = segment(numbered, function)
+            used = [helpers[name] for name in _helpers_used(function, helpers)]
+            shown = tuple("\n".join(lines[_first_line_of(d) - 1 : d.end_lineno]) for d in used)
+            test = VisibleTest(f"{path.as_posix()}::{suffix}", text, shown)
             for unit_id in dict.fromkeys(filter(None, map(_marked_unit, decorators))):
                 found.setdefault(unit_id, []).append(test)
     return {unit_id: tuple(tests) for unit_id, tests in found.items()}
+
+
+def _helpers(tree: ast.Module) -> dict[str, DefinitionNode]:
+    """The module-level defs of a test module that are not tests, by name."""
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, DefinitionNode) and not node.name.lower().startswith("test")
+    }
+
+
+def _reads(node: DefinitionNode) -> set[str]:
+    """The names a def may take from its module: its parameters (pytest passes fixtures by
+    name) and every name its decorators and body read."""
+    if not isinstance(node, FunctionNode):
+        return unbound_names([node])
+    args = node.args
+    names = unbound_names([*node.decorator_list, *args.defaults, *node.body])
+    return names | {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+
+
+def _helpers_used(test: FunctionNode, helpers: Mapping[str, DefinitionNode]) -> list[str]:
+    """The helpers the test reaches, through other helpers too, in file order."""
+    found: set[str] = set()
+    pending: list[DefinitionNode] = [test]
+    while pending:
+        for name in _reads(pending.pop()) & helpers.keys() - found:
+            found.add(name)
+            pending.append(helpers[name])
+    return [name for name in helpers if name in found]
+
+
+def _first_line_of(node: DefinitionNode) -> int:
+    return min([node.lineno, *(d.lineno for d in node.decorator_list)])
+
+
+def visible_tests_source(tests: Iterable[VisibleTest]) -> str:
+    """The tests as a prompt shows them: the helpers they use, each once, then the tests."""
+    shown = list(tests)
+    helpers = dict.fromkeys(h for test in shown for h in test.helpers)
+    return "\n\n\n".join([*helpers, *(test.source for test in shown)])
 
 
 def _first_line(node: ast.AST) -> str:

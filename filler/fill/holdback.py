@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from filler.fill.context import VisibleTest
+from filler.spec.checks import fresh_fixture
 from filler.spec.model import Example
 from filler.spec.views import doctest_lines, generated_test_body
 
@@ -106,7 +107,20 @@ def _body_of(test: VisibleTest) -> str | None:
     function = tree.body[0] if tree.body else None
     if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
         return None
-    return ast.unparse(ast.Module(body=function.body, type_ignores=[]))
+    return ast.unparse(ast.Module(body=_inside_fresh_fixtures(function.body), type_ignores=[]))
+
+
+def _inside_fresh_fixtures(body: list[ast.stmt]) -> list[ast.stmt]:
+    """A property's test body as its example wrote it: without the `with fresh_<fixture>() as
+    <fixture>:` the template puts around it."""
+    match body:
+        case [ast.With(items=items, body=inner)] if all(
+            isinstance(item.optional_vars, ast.Name)
+            and ast.unparse(item.context_expr) == f"{fresh_fixture(item.optional_vars.id)}()"
+            for item in items
+        ):
+            return inner
+    return body
 
 
 def _normalized(code: str) -> str:

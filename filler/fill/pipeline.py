@@ -22,7 +22,12 @@ from pathlib import Path
 from typing import Protocol
 
 from filler.errors import NoReply, ProviderError, ProviderSetupError, QuotaExhausted
-from filler.fill.context import VisibleTest, module_imports, package_api, spec_tests_by_unit
+from filler.fill.context import (
+    VisibleTest,
+    module_imports,
+    package_api,
+    visible_tests_source,
+)
 from filler.fill.extract import reply_too_long
 from filler.fill.flow import (
     AskDesigner,
@@ -213,7 +218,7 @@ class _Run:
             demo=job.is_demo,
             unit_source=hide_examples(stub, examples, held_back),
             module_imports=module_imports(source),
-            tests="\n\n\n".join(t.source for t in tests),
+            tests=visible_tests_source(tests),
             siblings=self._package_api(own),
             third_party=tuple(sorted(self.allowed.third_party)),
             feature_module=own,

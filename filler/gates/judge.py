@@ -15,8 +15,9 @@ line, what the model should do instead:
     helpers      new functions, classes, constants and methods are private and collide with
                  nothing (a plain class the spec gives no constructor may gain an `__init__`)
     toplevel     nothing runs at import time (calls, loops, I/O, asserts)
-    definitions  nothing else the module defines changes: `__all__`, constants, the unit's
-                 class attributes and fields, and what the spec fixed whole (exceptions,
+    definitions  nothing else the module defines changes: `__all__`, constants, aliases, the
+                 unit's class attributes and fields, `@overload` signatures (echoed ones are
+                 the module's, before the code), and what the spec fixed whole (exceptions,
                  enums, data classes: definitions that are no unit), even when echoed
     compile      the merged module compiles
     names        the merged module uses no undefined name
@@ -59,7 +60,7 @@ from filler.fill.extract import Candidate
 from filler.gates.conduct import idle_demo, is_demo_module, misconduct
 from filler.gates.placeholders import Position, comments_of, find_placeholder
 from filler.gates.rebase import rebase
-from filler.gates.signatures import signature_problem
+from filler.gates.signatures import overload_problem, signature_problem
 from filler.gates.undefined import undefined_names
 from filler.source.concrete import parsed
 from filler.source.merge import merge
@@ -76,7 +77,14 @@ from filler.source.syntax import (
     top_definition,
     tree_of,
 )
-from filler.source.units import Unit, UnitKind, body_sha, find_unit, members_by_key
+from filler.source.units import (
+    Unit,
+    UnitKind,
+    body_sha,
+    find_unit,
+    is_overload,
+    members_by_key,
+)
 
 __all__ = [
     "Accepted",
@@ -274,6 +282,7 @@ class _Role(enum.Enum):
     SELF_IMPORT = enum.auto()  # an import of the module itself: ignored
     MAIN = enum.auto()  # the `__main__` block: ignored
     TARGET = enum.auto()
+    OVERLOAD = enum.auto()  # an `@overload` signature: the module's own, never merged
     HELPER = enum.auto()  # defines only new names
     ECHO = enum.auto()  # a public definition the module already has: never merged
     SAME = enum.auto()  # identical to the module's own: ignored
@@ -358,6 +367,8 @@ def _skeleton(module_source: str) -> tuple[ast.Module, frozenset[str]]:
 def _definition(skeleton: ast.Module, unit: Unit) -> DefinitionNode:
     """The unit in the module, with every target; a ProjectError if the file moved on."""
     for node in skeleton.body:
+        if isinstance(node, FunctionNode) and is_overload(node):
+            continue
         if isinstance(node, DefinitionNode) and node.name == unit.qualname:
             methods = members_by_key(node) if isinstance(node, ast.ClassDef) else {node.name: node}
             if all(target in methods for target in unit.targets):
@@ -379,6 +390,8 @@ def _role(
     names = definition_names(node)
     if not names:
         return _Role.STATEMENT
+    if isinstance(node, FunctionNode) and is_overload(node):
+        return _Role.OVERLOAD
     if isinstance(node, DefinitionNode) and node.name == unit.qualname:
         return _Role.TARGET
     if not names & bound:
@@ -603,12 +616,18 @@ def _definitions(review: _Review) -> Rejected | None:
     for node in review.with_role(_Role.ECHO):
         assert isinstance(node, DefinitionNode)
         given = top_definition(review.skeleton, node.name)
-        if given is None or find_unit(review.module_source, unit.module, unit.path, node.name):
+        if given is not None and find_unit(review.module_source, unit.module, unit.path, node.name):
             continue  # another unit, which its own fill writes: an echo of it is never merged
-        if _shape(given) != _shape(node):
+        # None: the module binds the name otherwise (an alias, a constant), not with a def
+        if given is None or _shape(given) != _shape(node):
             reason = f"leave {node.name} as the module defines it; change only {unit.qualname}"
             return review.reject(Gate.DEFINITIONS, reason, node)
     skeleton, reply = review.given, review.target()
+    overloads = overload_problem(review.skeleton.body, [node for node, _ in review.roles])
+    if isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
+        overloads = overloads or overload_problem(skeleton.body, reply.body)
+    if overloads is not None:
+        return review.reject(Gate.DEFINITIONS, *overloads)
     if isinstance(skeleton, ast.ClassDef) and isinstance(reply, ast.ClassDef):
         known = {ast.dump(node) for node in skeleton.body}
         for node in reply.body:

@@ -9,6 +9,10 @@ any decorator, and a class written with a bare header (`class Sku:`), keep the s
 decorators and bases a reply does write must be the skeleton's. The answer says what to keep,
 quoting the skeleton's line, and which node differs first, for the caret of the signature gate
 in `filler.gates.judge`.
+
+`@overload` signatures are the spec's whole: a reply may leave them out (the merge keeps the
+module's), but one it writes must be the module's, all of a group in order and annotations
+too, before the implementation; `overload_problem` says which is not.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ import re
 from collections.abc import Iterable, Sequence
 
 from filler.source.syntax import DefinitionNode, FunctionNode
-from filler.source.units import signature_dump
+from filler.source.units import is_overload, signature_dump
 
-__all__ = ["signature_problem"]
+__all__ = ["overload_problem", "signature_problem"]
 
 
 def signature_problem(
@@ -137,3 +141,41 @@ def _signature_parts(function: FunctionNode) -> list[list[ast.AST]]:
         [function.returns] if function.returns else [],
     ]
     return [list(group) for group in groups]
+
+
+def overload_problem(
+    given: Sequence[ast.stmt], written: Sequence[ast.stmt]
+) -> tuple[str, ast.AST] | None:
+    """Why the `@overload` signatures among the reply's statements `written` (a module's or a
+    class's body) are not those of the skeleton's `given`, and where; None when they are, or
+    when the reply leaves them out."""
+    groups = _overload_groups(given)
+    for name, sent in _overload_groups(written).items():
+        kept = groups.get(name, [])
+        if not kept:
+            reason = f"{name} has no `@overload` signatures: remove the ones you added"
+            return reason, sent[0]
+        if list(map(ast.dump, kept)) != list(map(ast.dump, sent)):
+            shown = "; ".join(f"`{_overload_line(k)}`" for k in kept)
+            reason = f"keep the `@overload` signatures of {name} as given ({shown}), or omit them"
+            return reason, _first_difference(kept, sent, sent[0])
+    for index, statement in enumerate(written):
+        if isinstance(statement, FunctionNode) and not is_overload(statement):
+            later = _overload_groups(written[index + 1 :]).get(statement.name)
+            if later:
+                reason = f"put the `@overload` signatures of {statement.name} before its code"
+                return reason, later[0]
+    return None
+
+
+def _overload_groups(statements: Sequence[ast.stmt]) -> dict[str, list[FunctionNode]]:
+    groups: dict[str, list[FunctionNode]] = {}
+    for statement in statements:
+        if isinstance(statement, FunctionNode) and is_overload(statement):
+            groups.setdefault(statement.name, []).append(statement)
+    return groups
+
+
+def _overload_line(node: FunctionNode) -> str:
+    returns = f" -> {ast.unparse(node.returns)}" if node.returns else ""
+    return f"def {node.name}({ast.unparse(node.args)}){returns}: ..."

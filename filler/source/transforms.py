@@ -28,6 +28,7 @@ __all__ = [
     "NormalizeIndent",
     "ReplaceBody",
     "Statement",
+    "is_overload",
     "member_key",
 ]
 
@@ -56,9 +57,9 @@ class ReplaceBody(cst.CSTTransformer):
 
     A path is the chain of enclosing names: ("word_tokens",) or ("Vocabulary", "add"); a
     property's setter and deleter are named as `filler.source.units.member_key` names them
-    (("Box", "value.setter")), apart from their getter. The function's decorators, `def` line
-    (with its comment), docstring and the block's trailing comments stay; a path with no
-    statements leaves its function alone.
+    (("Box", "value.setter")), apart from their getter; an `@overload` signature of that name is
+    never one. The function's decorators, `def` line (with its comment), docstring and the
+    block's trailing comments stay; a path with no statements leaves its function alone.
     """
 
     def __init__(self, bodies: Mapping[tuple[str, ...], Sequence[cst.BaseStatement]]) -> None:
@@ -84,7 +85,8 @@ class ReplaceBody(cst.CSTTransformer):
         return updated_node
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self._path.append(member_key(node))
+        # "" matches no path: an overload's `...` is its whole body, never the target's
+        self._path.append("" if is_overload(node) else member_key(node))
         return False  # targets are never nested in functions
 
     def leave_FunctionDef(
@@ -222,6 +224,16 @@ def member_key(function: cst.FunctionDef) -> str:
         ):
             return f"{name}.{expression.attr.value}"
     return name
+
+
+def is_overload(statement: cst.CSTNode) -> bool:
+    """`filler.source.units.is_overload` of a libcst statement: a function decorated
+    `@overload` or `@typing.overload`."""
+    if not isinstance(statement, cst.FunctionDef):
+        return False
+    decorators = [d.decorator for d in statement.decorators]
+    names = [d.attr if isinstance(d, cst.Attribute) else d for d in decorators]
+    return any(isinstance(name, cst.Name) and name.value == "overload" for name in names)
 
 
 def _is_init(statement: Statement) -> bool:

@@ -11,13 +11,19 @@ its `member_key`: its name, or `value.setter` / `value.deleter` for a property's
 so a getter and its setter are two targets. Async functions, generators, static and class
 methods are targets like any other. `@abstractmethod` and `@overload` functions, `Protocol`
 classes, private top-level names and names defined twice are never targets, and a class with no
-targets is not a unit.
+targets is not a unit. The `@overload` signatures of a function declare it, they define
+nothing: the implementation after them is the unit (or the target), and they go with it
+(its `spec_hash` covers them).
 
 - `spec_hash` covers what the spec decides: the module docstring (the feature description) and
   the unit's signatures (`ast.dump` of decorators, parameters, return annotation, async-ness) and
-  cleaned docstrings; for a class also its header and every public and dunder method, stub or
-  filled (a private method's signature is covered by `filler update`'s structural merge).
-  Formatting and comments never change it.
+  cleaned docstrings; for a class also its decorators, its docstring and every public and
+  dunder method, stub or filled (a private method's signature is covered by `filler update`'s
+  structural merge). What the template renders from the class's structure is left out (its
+  bases, the docstring's Attributes section, a constructor that only stores the fields), from
+  `body_sha` too: a new field or base keeps the bodies, and `filler update` re-tests them.
+  Formatting and comments never change it. `version_2_hashes` gives both as lock files
+  version 2 recorded them, for their migration.
 - `body_sha` covers the code after the docstrings: the function's, or every method's of the
   class (including private helpers a fill added), and the comments in it. It compares syntax
   trees and comment texts (stripped of their `#` and spaces), so `ruff format` is not an edit,
@@ -40,7 +46,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from filler.errors import ProjectError
 from filler.source.syntax import (
@@ -64,12 +70,15 @@ __all__ = [
     "body_sha",
     "find_unit",
     "find_units",
+    "implementation",
+    "is_overload",
     "legacy_body_sha",
     "member_key",
     "members_by_key",
     "reset_to_stub",
     "signature_dump",
     "unit_source",
+    "version_2_hashes",
 ]
 
 _NEVER_TARGETS = frozenset({"abstractmethod", "overload"})
@@ -112,7 +121,7 @@ def find_unit(source: str, module: str, path: Path, qualname: str) -> Unit | Non
 
 def _units(source: str, module: str, path: Path, only: str | None = None) -> Iterator[Unit]:
     tree = tree_of(source)
-    definitions = [node for node in tree.body if isinstance(node, DefinitionNode)]
+    definitions = [node for node in tree.body if _is_definition(node)]
     repeated = _repeated(definitions)
     feature = ast.get_docstring(tree) or ""
     for node in definitions:
@@ -129,20 +138,28 @@ def _units(source: str, module: str, path: Path, only: str | None = None) -> Ite
             kind=UnitKind.CLASS if isinstance(node, ast.ClassDef) else UnitKind.FUNCTION,
             targets=targets,
             is_stub=bool(stubs),
-            spec_hash=_spec_hash(feature, node),
+            spec_hash=_with_overloads(_spec_hash(feature, node), tree, node),
             body_sha=_body_sha(node, source),
             line=node.lineno,
         )
 
 
 def unit_source(source: str, unit: Unit) -> str:
-    """The unit's code as it stands in `source`: decorators, header, docstrings and bodies."""
+    """The unit's code as it stands in `source`: decorators, header, docstrings and bodies; a
+    function's `@overload` signatures right before it come with it."""
     # libcst is imported by the functions that change or cut source: finding units and their
     # hashes (all that `filler status` does) needs `ast` alone.
     from filler.source.concrete import parsed
+    from filler.source.transforms import is_overload
 
     tree = parsed(source)
-    return tree.code_for_node(_find(tree, unit).with_changes(leading_lines=[]))
+    found = _find(tree, unit)
+    start = tree.body.index(found)
+    while start and is_overload(tree.body[start - 1]):
+        start -= 1
+    first, *rest = tree.body[start : tree.body.index(found) + 1]
+    nodes = [first.with_changes(leading_lines=[]), *rest]
+    return "".join(tree.code_for_node(node) for node in nodes)
 
 
 def reset_to_stub(source: str, unit: Unit) -> str:
@@ -174,11 +191,52 @@ def legacy_body_sha(source: str, qualname: str) -> str:
     return _sha256([f"{f.name}\n{_code_after_docstring(f)}" for f in functions])
 
 
+def version_2_hashes(source: str, qualname: str) -> tuple[str, str]:
+    """`spec_hash` and `body_sha` as lock files version 2 recorded them (for their migration):
+    a class's also covered its bases, its docstring's Attributes section and a constructor
+    that only stores its fields."""
+    node = _top_definition(source, qualname)
+    feature = ast.get_docstring(tree_of(source)) or ""
+    return _spec_hash(feature, node, structure=True), _body_sha(node, source, structure=True)
+
+
 def _top_definition(source: str, qualname: str) -> DefinitionNode:
-    node = top_definition(tree_of(source), qualname)
+    node = implementation(tree_of(source), qualname)
     if node is None:
         raise ProjectError(f"{qualname} is not defined in this module")
     return node
+
+
+def is_overload(function: FunctionNode) -> bool:
+    """Whether the function is an `@overload` signature (`typing.overload` or `overload`)."""
+    return any(_last_name(d) == "overload" for d in function.decorator_list)
+
+
+def implementation(tree: ast.Module, name: str) -> DefinitionNode | None:
+    """The module's top-level function or class `name`, its `@overload` signatures aside."""
+    node = top_definition(tree, name)
+    if node is None or _is_definition(node):
+        return node
+    found = (n for n in tree.body if isinstance(n, DefinitionNode) and n.name == name)
+    return next((n for n in found if _is_definition(n)), None)
+
+
+def _with_overloads(spec_hash: str, tree: ast.Module, node: DefinitionNode) -> str:
+    """A function's `spec_hash` covering its `@overload` signatures too, which the spec decides
+    (a class's covers its methods' already; without overloads the hash is unchanged)."""
+    overloads = [
+        n
+        for n in tree.body
+        if isinstance(n, FunctionNode) and n.name == node.name and is_overload(n)
+    ]
+    return _sha256([spec_hash, *map(signature_dump, overloads)]) if overloads else spec_hash
+
+
+def _is_definition(node: ast.stmt) -> TypeGuard[DefinitionNode]:
+    """A top-level def or class, but not an `@overload` signature."""
+    return isinstance(node, DefinitionNode) and not (
+        isinstance(node, FunctionNode) and is_overload(node)
+    )
 
 
 def signature_dump(node: FunctionNode) -> str:
@@ -210,10 +268,13 @@ def members_by_key(klass: ast.ClassDef) -> dict[str, FunctionNode]:
 def _find(tree: cst.Module, unit: Unit) -> cst.FunctionDef | cst.ClassDef:
     import libcst as cst
 
+    from filler.source.transforms import is_overload
+
     for statement in tree.body:
         if (
             isinstance(statement, cst.FunctionDef | cst.ClassDef)
             and statement.name.value == unit.qualname
+            and not is_overload(statement)
         ):
             return statement
     raise ProjectError(f"{unit.id} is no longer defined in {unit.path}")
@@ -244,10 +305,11 @@ def _targets(definition: DefinitionNode) -> tuple[tuple[str, ...], set[str]]:
         return (definition.name,), {definition.name} if is_stub(definition) else set()
     if any(_last_name(base) == "Protocol" for base in definition.bases):
         return (), set()
-    keys = Counter(map(member_key, methods_of(definition)))
+    members = [member for member in methods_of(definition) if not is_overload(member)]
+    keys = Counter(map(member_key, members))
     methods = [
         (member_key(member), member)
-        for member in methods_of(definition)
+        for member in members
         if keys[member_key(member)] == 1 and not _never_target(member)
     ]
     stubs = [key for key, method in methods if is_stub(method)]
@@ -295,14 +357,24 @@ def _sha256(parts: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(list(parts)).encode()).hexdigest()
 
 
-def _spec_hash(feature: str, node: DefinitionNode) -> str:
+def _spec_hash(feature: str, node: DefinitionNode, *, structure: bool = False) -> str:
     parts = [feature]
     if isinstance(node, ast.ClassDef):
-        header = [*node.decorator_list, *node.bases, *node.keywords]
-        parts += ["class", node.name, *map(ast.dump, header), ast.get_docstring(node) or ""]
+        # What the template renders from a class's structure stays out (its bases, the
+        # Attributes section of its docstring, a constructor that only stores the fields): a
+        # new field or base leaves the bodies in place, and `filler update` re-runs their tests
+        # instead. `structure` puts it back, as lock files version 2 hashed it.
+        bases = [*node.bases, *node.keywords] if structure else []
+        doc = ast.get_docstring(node) or ""
+        doc = doc if structure else _without_attributes(doc)
+        parts += ["class", node.name, *map(ast.dump, [*node.decorator_list, *bases]), doc]
         # Private methods stay out, stub or filled: before and after a fill the hash must be
         # the same, and the lock files written before private methods could be listed agree.
-        hashed = [method for method in methods_of(node) if is_public_or_dunder(method.name)]
+        hashed = [
+            method
+            for method in _written_methods(node, structure)
+            if is_public_or_dunder(method.name)
+        ]
     else:
         hashed = [node]
     for function in hashed:
@@ -314,8 +386,21 @@ def _code_after_docstring(function: FunctionNode) -> str:
     return "\n".join(ast.dump(statement) for statement in body_after_docstring(function))
 
 
-def _body_sha(node: DefinitionNode, source: str) -> str:
-    functions = methods_of(node) if isinstance(node, ast.ClassDef) else [node]
+def _written_methods(klass: ast.ClassDef, structure: bool) -> list[FunctionNode]:
+    """The class's methods but a constructor that only stores its fields (rendered from them,
+    so it changes with every field), unless `structure` (lock files version 2 counted it)."""
+    return [m for m in methods_of(klass) if structure or not _stores_only(m)]
+
+
+def _without_attributes(doc: str) -> str:
+    """A class docstring without the Attributes section the template ends it with."""
+    head, found, section = doc.rpartition("\nAttributes:\n")
+    rendered = all(not line or line.startswith(" ") for line in section.splitlines())
+    return head.rstrip() if found and rendered else doc
+
+
+def _body_sha(node: DefinitionNode, source: str, *, structure: bool = False) -> str:
+    functions = _written_methods(node, structure) if isinstance(node, ast.ClassDef) else [node]
     comments = _comments_by_line(source)
     # Lines as `ast` numbers them: `\r\n`, `\r` and `\n` each end one.
     lines = io.StringIO(source, newline=None).read().split("\n")

@@ -5,7 +5,8 @@ through its class, calls a property, or calls a method the spec does not list fa
 render instead of skipping, and no body can ever make it pass. Each is refused with the
 example's field as its path. Only what is certain is checked: a call with `*args` or `**kwargs`,
 a decorated function or method, a class with a base (its methods may be inherited), or a name
-the setup rebinds is left alone.
+the setup rebinds is left alone. A call through an alias (`load(...)`, `Cash(...)`, a class's
+`__radd__`) is checked as a call of what it names.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import TYPE_CHECKING
 
 from filler.errors import SpecError
 from filler.spec.kinds import MethodKind
-from filler.spec.names import NameKind, resolve
+from filler.spec.names import NameKind, followed, resolve
 from filler.spec.syntax import parse_expression, parse_params, parse_statements
 
 if TYPE_CHECKING:
-    from filler.spec.model import ClassSpec, Example, Feature, Method, Spec
+    from filler.spec.model import ClassSpec, Example, Feature, Fixture, Method, Spec
 
 __all__ = ["call_problems", "signature_of"]
 
@@ -54,23 +55,39 @@ def signature_of(args: ast.arguments, *, drop_first: bool = False) -> inspect.Si
 def call_problems(spec: Spec, i: int, feature: Feature) -> Iterator[SpecError]:
     """Every example or fixture call of the feature that cannot fit the rendered signatures."""
     fixtures: dict[str, ClassSpec | None] = {}
-    for k, fixture in enumerate(feature.fixtures):
-        checker = _Checker(spec, feature, {})
-        path = f"features[{i}].fixtures[{k}]"
-        yield from checker.statements(path, "setup", fixture.setup)
-        yield from checker.problems(f"{path}.value", parse_expression(fixture.value))
-        value = parse_expression(fixture.value)
-        fixtures[fixture.name] = (
-            checker.instances.get(value.id) if isinstance(value, ast.Name) else None
-        )
-        yield from checker.statements(path, "teardown", fixture.teardown)
+    yield from _fixtures(spec, feature, f"features[{i}].fixtures", feature.fixtures, fixtures)
     for j, func in enumerate(feature.functions):
         path = f"features[{i}].functions[{j}]"
         yield from _examples(spec, feature, path, func.examples, fixtures)
     for j, klass in enumerate(feature.classes):
+        path = f"features[{i}].classes[{j}]"
+        own = dict(fixtures)
+        yield from _fixtures(spec, feature, f"{path}.fixtures", klass.fixtures, own)
         for k, method in enumerate(klass.methods):
-            path = f"features[{i}].classes[{j}].methods[{k}]"
-            yield from _examples(spec, feature, path, method.examples, fixtures)
+            yield from _examples(spec, feature, f"{path}.methods[{k}]", method.examples, own)
+
+
+def _fixtures(
+    spec: Spec,
+    feature: Feature,
+    path: str,
+    fixtures: Sequence[Fixture],
+    values: dict[str, ClassSpec | None],
+) -> Iterator[SpecError]:
+    """The problems of the fixtures' code; `values` learns the spec class each one gives."""
+    for k, fixture in enumerate(fixtures):
+        checker = _Checker(spec, feature, {})
+        at = f"{path}[{k}]"
+        yield from checker.statements(at, "setup", fixture.setup)
+        yield from checker.problems(f"{at}.value", parse_expression(fixture.value))
+        match parse_expression(fixture.value):
+            case ast.Name(id=variable):
+                values[fixture.name] = checker.instances.get(variable)
+            case ast.Call(func=ast.Name(id=maker)):
+                values[fixture.name] = checker.owner(maker)
+            case _:
+                values[fixture.name] = None
+        yield from checker.statements(at, "teardown", fixture.teardown)
 
 
 def _examples(
@@ -106,7 +123,7 @@ class _Checker:
             target, value = stmt.targets[0], stmt.value
             match target, value:
                 case ast.Name(id=variable), ast.Call(func=ast.Name(id=maker)):
-                    self.instances[variable] = self._owner(maker)
+                    self.instances[variable] = self.owner(maker)
 
     def statements(self, path: str, field: str, texts: Sequence[str]) -> Iterator[SpecError]:
         """The problems of statements run in order, remembering what each binds."""
@@ -122,10 +139,11 @@ class _Checker:
                 if problem is not None:
                     yield SpecError(path, *problem)
 
-    def _owner(self, name: str) -> ClassSpec | None:
+    def owner(self, name: str) -> ClassSpec | None:
+        """The spec class `name()` makes, unless `name` is a variable of the setup."""
         if name in self.instances:
             return None
-        return resolve(self.spec, self.feature, name).klass()
+        return followed(self.spec, resolve(self.spec, self.feature, name)).klass()
 
     def _call_problem(self, call: ast.Call) -> tuple[str, str] | None:
         if any(isinstance(a, ast.Starred) for a in call.args) or any(
@@ -140,18 +158,18 @@ class _Checker:
             if holder in self.instances:
                 owner = self.instances[holder]
                 return None if owner is None else _method_call(call, owner, func.attr, False)
-            owner = self._owner(holder)
+            owner = self.owner(holder)
             return None if owner is None else _method_call(call, owner, func.attr, True)
         return None
 
     def _named_call(self, call: ast.Call, name: str) -> tuple[str, str] | None:
-        found = resolve(self.spec, self.feature, name)
+        found = followed(self.spec, resolve(self.spec, self.feature, name))
         if found.kind is NameKind.FUNCTION and found.feature is not None:
-            func = next(f for f in found.feature.functions if f.name == name)
+            func = next(f for f in found.feature.functions if f.name == found.name)
             if func.decorators:
                 return None  # a decorator may change what the function accepts
             return _fit(call, f"{name}()", signature_of(func.arguments()))
-        owner = self._owner(name)
+        owner = self.owner(name)
         if owner is None:
             return None
         signature = _constructor(owner)
@@ -178,7 +196,8 @@ def _constructor(klass: ClassSpec) -> inspect.Signature | None:
 def _method_call(
     call: ast.Call, klass: ClassSpec, attr: str, through_class: bool
 ) -> tuple[str, str] | None:
-    method: Method | None = next((m for m in klass.methods if m.name == attr), None)
+    target = next((a.of for a in klass.aliases if a.name == attr), attr)
+    method: Method | None = next((m for m in klass.methods if m.name == target), None)
     shown = f"{klass.name}.{attr}()"
     if method is None:
         # with a base, the method may be inherited: only a class without one is fully known

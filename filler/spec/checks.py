@@ -32,9 +32,9 @@ from filler.spec.syntax import (
 )
 
 if TYPE_CHECKING:
-    from filler.spec.model import Example, Feature, Spec
+    from filler.spec.model import Example, Feature, Fixture, Function, Spec
 
-__all__ = ["import_nodes", "whole_spec_problems"]
+__all__ = ["fresh_fixture", "import_nodes", "whole_spec_problems"]
 
 _BUILTINS = frozenset(dir(builtins))
 # A test module's globals: the builtins, pytest, and the module's own `__file__`.
@@ -70,7 +70,7 @@ def _duplicate_problems(spec: Spec) -> Iterator[SpecError]:
     feature_names = {f.name for f in spec.features}
     exported: list[tuple[str, str]] = []
     for i, feature in enumerate(spec.features):
-        for group in ("functions", "classes", "exceptions", "enums", "constants"):
+        for group in ("functions", "classes", "exceptions", "enums", "constants", "aliases"):
             exported += [
                 (f"features[{i}].{group}[{j}].name", d.name)
                 for j, d in enumerate(getattr(feature, group))
@@ -188,26 +188,33 @@ def _reference_problems(spec: Spec, i: int, feature: Feature) -> Iterator[SpecEr
         spec=spec,
         feature=feature,
     )
-    yield from _fixture_problems(i, feature, scopes)
-    scopes = replace(scopes, examples=scopes.examples | {f.name for f in feature.fixtures})
+    fixtures = [(f"features[{i}].fixtures", feature.fixtures)]
+    fixtures += [
+        (f"features[{i}].classes[{j}].fixtures", k.fixtures) for j, k in enumerate(feature.classes)
+    ]
+    yield from _fixture_problems(fixtures, scopes)
+    scopes = _with_fixtures(scopes, feature.fixtures)
     for j, func in enumerate(feature.functions):
         path = f"features[{i}].functions[{j}]"
         yield from _signature_problems(f"{path}.params", func.arguments(), scopes)
         yield from _returns_problems(f"{path}.returns", func.returns, scopes)
+        yield from _overload_problems(path, func, scopes)
         yield from _example_problems(path, func.examples, scopes)
     for j, klass in enumerate(feature.classes):
         path = f"features[{i}].classes[{j}]"
         if klass.init is not None:
             init = parse_params(klass.init, method=True)
             yield from _signature_problems(f"{path}.init", init, scopes)
+        own = _with_fixtures(scopes, klass.fixtures)
         for k, method in enumerate(klass.methods):
             mpath = f"{path}.methods[{k}]"
             yield from _signature_problems(f"{mpath}.params", method.arguments(), scopes)
             yield from _returns_problems(f"{mpath}.returns", method.returns, scopes)
-            yield from _example_problems(mpath, method.examples, scopes)
+            yield from _overload_problems(mpath, method, scopes)
+            yield from _example_problems(mpath, method.examples, own)
 
 
-_LATE = frozenset({NameKind.FUNCTION, NameKind.CLASS})
+_LATE = frozenset({NameKind.FUNCTION, NameKind.CLASS, NameKind.ALIAS})
 
 
 @dataclass(frozen=True)
@@ -219,6 +226,7 @@ class _Scopes:
     examples: frozenset[str] | set[str]
     spec: Spec
     feature: Feature
+    fixtures: frozenset[str] | set[str] = frozenset()  # the examples' fixtures, among `examples`
 
 
 _UNDEFINED_FIX = "define it or list its import in the feature's imports"
@@ -235,6 +243,15 @@ def _signature_problems(path: str, args: ast.arguments, scopes: _Scopes) -> Iter
             "defaults may use builtins, imported names and the feature's constants, enums and "
             "exceptions",
         )
+
+
+def _overload_problems(path: str, func: Function, scopes: _Scopes) -> Iterator[SpecError]:
+    """Each `@overload` signature is checked like the function's own."""
+    for o, overload in enumerate(func.overloads):
+        opath = f"{path}.overloads[{o}]"
+        args = func.parameters(overload.params)
+        yield from _signature_problems(f"{opath}.params", args, scopes)
+        yield from _returns_problems(f"{opath}.returns", overload.returns, scopes)
 
 
 def _returns_problems(path: str, returns: str, scopes: _Scopes) -> Iterator[SpecError]:
@@ -284,30 +301,46 @@ def _undefined_in(
             )
 
 
-def _fixture_problems(i: int, feature: Feature, scopes: _Scopes) -> Iterator[SpecError]:
-    """A fixture's code sees what an example sees, and its name must not hide any of it."""
-    seen: set[str] = set()
-    for k, fixture in enumerate(feature.fixtures):
-        path = f"features[{i}].fixtures[{k}]"
-        if fixture.name in seen:
-            yield SpecError(
-                f"{path}.name", f"fixture {fixture.name!r} is listed twice", "rename it"
-            )
-        elif fixture.name in scopes.examples:
-            yield SpecError(
-                f"{path}.name",
-                f"{fixture.name!r} would hide a name the examples already see",
-                "choose another name",
-            )
-        seen.add(fixture.name)
-        statements = [
-            (f"{path}.{field}[{s}]", parse_statements(line))
-            for field in ("setup", "teardown")
-            for s, line in enumerate(getattr(fixture, field))
-        ]
-        statements.append((f"{path}.value", [ast.Expr(parse_expression(fixture.value))]))
-        _, bound = read_and_bound(stmt for _, stmts in statements for stmt in stmts)
-        yield from _undefined_in(statements, scopes.examples | bound)
+def _fixture_problems(
+    lists: Sequence[tuple[str, Sequence[Fixture]]], scopes: _Scopes
+) -> Iterator[SpecError]:
+    """A fixture's code sees what an example sees, and its name must not hide any of it. The
+    feature's fixtures and its classes' share one test module, so one name is one fixture."""
+    seen: dict[str, str] = {}
+    for where, fixtures in lists:
+        for k, fixture in enumerate(fixtures):
+            path = f"{where}[{k}]"
+            if fixture.name in seen:
+                yield SpecError(
+                    f"{path}.name",
+                    f"fixture {fixture.name!r} is listed twice, first at {seen[fixture.name]}",
+                    "rename one: the feature's and its classes' fixtures share one test module",
+                )
+            elif fixture.name in scopes.examples:
+                yield SpecError(
+                    f"{path}.name",
+                    f"{fixture.name!r} would hide a name the examples already see",
+                    "choose another name",
+                )
+            seen.setdefault(fixture.name, path)
+            statements = [
+                (f"{path}.{field}[{s}]", parse_statements(line))
+                for field in ("setup", "teardown")
+                for s, line in enumerate(getattr(fixture, field))
+            ]
+            statements.append((f"{path}.value", [ast.Expr(parse_expression(fixture.value))]))
+            _, bound = read_and_bound(stmt for _, stmts in statements for stmt in stmts)
+            yield from _undefined_in(statements, scopes.examples | bound)
+
+
+def _with_fixtures(scopes: _Scopes, fixtures: Sequence[Fixture]) -> _Scopes:
+    names = {f.name for f in fixtures}
+    return replace(scopes, examples=scopes.examples | names, fixtures=scopes.fixtures | names)
+
+
+def fresh_fixture(name: str) -> str:
+    """The context manager a property's test enters for a fresh `name` fixture per drawn value."""
+    return f"fresh_{name}"
 
 
 # What a property's test module imports from hypothesis.
@@ -315,8 +348,9 @@ _HYPOTHESIS_NAMES = frozenset({"given", "st"})
 
 
 def _property_problems(epath: str, example: Example, scopes: _Scopes) -> Iterator[SpecError]:
-    """Strategies see the module's names and `st`; a property cannot take a fixture (hypothesis
-    would run it once for every drawn value), nor share a name with what hypothesis binds."""
+    """Strategies see the module's names and `st` (not fixtures: they are drawn before any test
+    runs); a property may not share a name with what hypothesis binds, nor with what its test
+    enters a fixture through (`fresh_<fixture>`, made with `contextlib`)."""
     for name in sorted(_HYPOTHESIS_NAMES & scopes.examples):
         yield SpecError(
             epath,
@@ -325,22 +359,42 @@ def _property_problems(epath: str, example: Example, scopes: _Scopes) -> Iterato
         )
     for name, strategy in example.given.items():
         tree = parse_expression(strategy)
-        for unknown in sorted(unbound_names([tree]) - scopes.examples - {"st"}):
+        visible = scopes.examples - scopes.fixtures
+        for unknown in sorted(unbound_names([tree]) - visible - {"st"}):
             yield SpecError(
                 f"{epath}.given.{name}",
                 f"uses undefined name {unknown!r}",
                 "draw from hypothesis strategies as st, e.g. 'st.integers()'",
             )
-    fixtures = {f.name for f in scopes.feature.fixtures}
     trees: list[ast.AST] = [parse_expression(example.check or "None")]
     trees += [s for text in example.setup for s in parse_statements(text)]
-    for name in sorted(fixtures & unbound_names(trees)):
+    used = sorted(scopes.fixtures & unbound_names(trees))
+    module = [f.name for k in scopes.feature.classes for f in k.fixtures]  # any class's
+    taken = scopes.examples | set(example.given) | set(module)
+    for name in used:
+        if fresh_fixture(name) in taken:
+            yield SpecError(
+                epath,
+                f"{fresh_fixture(name)!r} is a name of the feature or the example, and this "
+                f"property's test enters a fresh {name!r} fixture through it",
+                "rename it",
+            )
+    if used and "contextlib" in scopes.examples and not _imports_contextlib(scopes.feature):
         yield SpecError(
             epath,
-            f"a property cannot use the fixture {name!r}: hypothesis runs the test many times "
-            "with one fixture value",
-            "build the value in the example's setup",
+            "'contextlib' is a name of the feature, and a property that uses a fixture imports "
+            "the module",
+            "rename it",
         )
+
+
+def _imports_contextlib(feature: Feature) -> bool:
+    """Whether the feature binds `contextlib` as the test module's own `import contextlib`."""
+    return any(
+        isinstance(node, ast.Import) and (alias.name, alias.asname) == ("contextlib", None)
+        for node in import_nodes(feature)
+        for alias in node.names
+    )
 
 
 def _undefined_example_fix(field: str, tree: ast.expr, name: str) -> str:

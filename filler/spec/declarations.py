@@ -47,11 +47,17 @@ _BUILTINS = frozenset(dir(builtins))
 _MUTABLE = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
 
 
+# What the template imports each module for, as its problems name it.
+_IMPLIED_FOR = {"dataclasses": "dataclasses", "enum": "enums", "typing": "overloads"}
+
+
 def implied_imports(feature: Feature) -> tuple[str, ...]:
-    """The modules the template imports for the feature's dataclasses and enums."""
+    """The modules the template imports for the feature's dataclasses, enums and overloads."""
+    methods = [m for k in feature.classes for m in k.methods]
     needed = [
         ("dataclasses", any(k.dataclass is not None for k in feature.classes)),
         ("enum", bool(feature.enums)),
+        ("typing", any(f.overloads for f in [*feature.functions, *methods])),
     ]
     return tuple(module for module, used in needed if used)
 
@@ -112,6 +118,48 @@ def declaration_problems(spec: Spec, i: int, feature: Feature) -> Iterator[SpecE
         for k, method in enumerate(klass.methods):
             mpath = f"{path}.methods[{k}].decorators"
             yield from _decorator_problems(ctx, mpath, method.decorators, early)
+        yield from _method_alias_problems(path, klass)
+    yield from _alias_problems(ctx)
+
+
+# What a feature's alias may name: rendered last, it sees everything the module defines.
+_ALIASABLE = frozenset(
+    {NameKind.FUNCTION, NameKind.CLASS, NameKind.EXCEPTION, NameKind.ENUM, NameKind.EXTERNAL}
+)
+
+
+def _alias_problems(ctx: _Context) -> Iterator[SpecError]:
+    for k, alias in enumerate(ctx.feature.aliases):
+        found = resolve(ctx.spec, ctx.feature, alias.of)
+        if found.kind not in _ALIASABLE:
+            spelled = {NameKind.UNDEFINED: "not defined", NameKind.ALIAS: "another alias"}
+            what = spelled.get(found.kind, f"a {found.kind.value}")
+            yield SpecError(
+                f"{ctx.path}.aliases[{k}].of",
+                f"{alias.of!r} is {what}",
+                "name a function, class, exception or enum of the feature, or an imported name",
+            )
+        if alias.name in _BUILTINS:
+            yield SpecError(
+                f"{ctx.path}.aliases[{k}].name",
+                f"{alias.name!r} would hide the builtin of that name in the module",
+                _RENAME,
+            )
+
+
+def _method_alias_problems(path: str, klass: ClassSpec) -> Iterator[SpecError]:
+    """A class alias names one of its methods and takes a name no member has."""
+    methods = {m.name for m in klass.methods}
+    taken = methods | {f.name for f in klass.fields}
+    for k, alias in enumerate(klass.aliases):
+        apath = f"{path}.aliases[{k}]"
+        if alias.of not in methods:
+            yield SpecError(f"{apath}.of", f"{alias.of!r} is not a method of {klass.name}", "")
+        if alias.name in taken:
+            yield SpecError(
+                f"{apath}.name", f"{alias.name!r} is already a member of {klass.name}", _RENAME
+            )
+        taken.add(alias.name)
 
 
 def _implied_import_problems(ctx: _Context) -> Iterator[SpecError]:
@@ -123,7 +171,7 @@ def _implied_import_problems(ctx: _Context) -> Iterator[SpecError]:
                 yield SpecError(
                     f"{ctx.path}.imports[{k}]",
                     f"binds {name!r}, which the template imports for the feature's "
-                    + ("dataclasses" if name == "dataclasses" else "enums"),
+                    + _IMPLIED_FOR[name],
                     f"import it as another name, or write 'import {name}'",
                 )
     for name in sorted(set(implied) & ctx.defined):
@@ -226,6 +274,8 @@ def _one_base_problem(
         return (f"{base!r} is not an exception", "derive package exceptions from exceptions")
     if found.kind is NameKind.ENUM:
         return (f"{base!r} is an enum with members, which cannot be subclassed", "")
+    if found.kind is NameKind.ALIAS:
+        return (f"{base!r} is an alias, defined at the end of the module", "name its target")
     if found.kind in {NameKind.FUNCTION, NameKind.CONSTANT} or (
         found.kind is NameKind.BUILTIN and not isinstance(getattr(builtins, base), type)
     ):

@@ -70,6 +70,7 @@ from filler.spec.syntax import (
 )
 
 __all__ = [
+    "Alias",
     "ClassSpec",
     "Constant",
     "DataclassOptions",
@@ -85,7 +86,10 @@ __all__ = [
     "Klass",
     "License",
     "Method",
+    "MethodAlias",
     "MethodKind",
+    "MethodOverload",
+    "Overload",
     "Spec",
     "load_spec",
     "spec_errors",
@@ -162,6 +166,19 @@ class Example(_Model):
         return self
 
 
+class Overload(_Model):
+    """One `@overload` signature of a function: rendered whole with a `...` body, never a unit."""
+
+    params: FunctionParams = Field(default="", description="e.g. 'value: str'")
+    returns: TypeExpr = Field(default="None", description="The return annotation.")
+
+
+class MethodOverload(Overload):
+    """One `@overload` signature of a method; `params` leave out `self` (or `cls`)."""
+
+    params: MethodParams = ""
+
+
 class Function(_Model):
     """A top-level function stub."""
 
@@ -177,10 +194,28 @@ class Function(_Model):
         default=(), description="Decorators written above the def, without @, outermost first."
     )
     asynchronous: bool = Field(default=False, description="An `async def`.")
+    overloads: tuple[Overload, ...] = Field(
+        default=(),
+        description="`@overload` signatures rendered before the implementation (two or more).",
+    )
 
     def arguments(self) -> ast.arguments:
         """The parsed parameter list as rendered."""
-        return parse_params(self.params)
+        return self.parameters(self.params)
+
+    def parameters(self, params: str) -> ast.arguments:
+        """`params` (its own or an overload's) parsed as this function renders them."""
+        return parse_params(params)
+
+    @model_validator(mode="after")
+    def _overloads_fit(self) -> Function:
+        if len(self.overloads) == 1:
+            raise problem(
+                "an overload group needs at least two signatures",
+                "add another, or give the one signature as params and returns",
+                "overloads",
+            )
+        return self
 
 
 class Method(Function):
@@ -188,6 +223,7 @@ class Method(Function):
 
     name: MethodName
     params: MethodParams = ""
+    overloads: tuple[MethodOverload, ...] = ()
     kind: MethodKind = Field(
         default=MethodKind.METHOD, description="method | staticmethod | classmethod | property"
     )
@@ -199,10 +235,10 @@ class Method(Function):
         kinds = {MethodKind.STATIC: None, MethodKind.CLASS: "cls"}
         return kinds.get(self.kind, "self")
 
-    def arguments(self) -> ast.arguments:
-        """The parsed parameter list as rendered, the receiver included."""
+    def parameters(self, params: str) -> ast.arguments:
+        """`params` parsed as rendered, the receiver included."""
         receiver = self.receiver
-        return parse_params(self.params, method=receiver is not None, receiver=receiver or "")
+        return parse_params(params, method=receiver is not None, receiver=receiver or "")
 
     @model_validator(mode="after")
     def _kind_fits(self) -> Method:
@@ -215,9 +251,26 @@ class Method(Function):
                 raise problem("a property takes no parameters", "remove params", "params")
             if self.asynchronous:
                 raise problem("a property cannot be async", "make it a method", "asynchronous")
+            if self.overloads:
+                raise problem("a property cannot be overloaded", "make it a method", "overloads")
         elif self.setter:
             raise problem("only a property has a setter", "add 'kind: property'", "setter")
         return self
+
+
+class Alias(_Model):
+    """`name = of`: a second name for a definition, rendered whole after it, never a unit."""
+
+    name: PublicName
+    of: PublicName = Field(description="What it names, e.g. 'parse_file'.")
+    doc: Text | None = Field(default=None, description="Its docstring; none: 'Alias of ...'.")
+
+
+class MethodAlias(_Model):
+    """`name = of` in a class body, after the methods: e.g. `__radd__ = __add__`."""
+
+    name: MethodName
+    of: MethodName = Field(description="The method it names, e.g. '__add__'.")
 
 
 class FieldSpec(_Model):
@@ -253,6 +306,12 @@ class ClassSpec(_Model):
     fields: tuple[FieldSpec, ...] = ()
     init: MethodParams | None = Field(default=None, description="__init__ params, without self.")
     methods: tuple[Method, ...] = ()
+    aliases: tuple[MethodAlias, ...] = Field(
+        default=(), description="Other names for its methods, e.g. __radd__ for __add__."
+    )
+    fixtures: tuple[Fixture, ...] = Field(
+        default=(), description="pytest fixtures its methods' examples use by name."
+    )
 
     @model_validator(mode="after")
     def _has_members(self) -> ClassSpec:
@@ -317,8 +376,9 @@ class Constant(_Model):
 
 
 class Fixture(_Model):
-    """A pytest fixture of the feature's tests: `setup` runs, the test gets `value`, and
-    `teardown` runs after the test, whatever its outcome."""
+    """A pytest fixture of the feature's tests (or of one class's): `setup` runs, the test gets
+    `value`, and `teardown` runs after the test, whatever its outcome; a property gets a fresh
+    one for every drawn value."""
 
     name: FixtureName
     setup: Statements = ()
@@ -340,6 +400,9 @@ class Feature(_Model):
     fixtures: tuple[Fixture, ...] = Field(
         default=(), description="pytest fixtures examples use by name."
     )
+    aliases: tuple[Alias, ...] = Field(
+        default=(), description="Other names for its definitions, rendered last and exported."
+    )
 
     @model_validator(mode="after")
     def _not_empty(self) -> Feature:
@@ -350,9 +413,10 @@ class Feature(_Model):
     @property
     def public_names(self) -> tuple[str, ...]:
         """What the module exports, in spec order: functions, classes, exceptions, enums,
-        constants (a dunder constant such as `__version__` is not exported)."""
-        groups: list[Sequence[Function | ClassSpec | ExceptionSpec | EnumSpec | Constant]]
+        constants (a dunder constant such as `__version__` is not exported), aliases."""
+        groups: list[Sequence[Function | ClassSpec | ExceptionSpec | EnumSpec | Constant | Alias]]
         groups = [self.functions, self.classes, self.exceptions, self.enums, self.constants]
+        groups.append(self.aliases)
         names = (d.name for group in groups for d in group)
         return tuple(name for name in names if not is_dunder(name))
 

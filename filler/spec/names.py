@@ -24,6 +24,7 @@ __all__ = [
     "NameKind",
     "Resolved",
     "declared",
+    "followed",
     "import_fix",
     "import_nodes",
     "imported_from",
@@ -38,6 +39,7 @@ class NameKind(Enum):
     EXCEPTION = "exception"
     ENUM = "enum"
     CONSTANT = "constant"
+    ALIAS = "alias"
     EXTERNAL = "imported from outside the package"
     BUILTIN = "builtin"
     UNDEFINED = "undefined"
@@ -75,6 +77,7 @@ def declared(feature: Feature) -> Iterator[tuple[str, NameKind]]:
     yield from ((c.name, NameKind.CONSTANT) for c in feature.constants)
     yield from ((f.name, NameKind.FUNCTION) for f in feature.functions)
     yield from ((c.name, NameKind.CLASS) for c in feature.classes)
+    yield from ((a.name, NameKind.ALIAS) for a in feature.aliases)
 
 
 def resolve(spec: Spec, feature: Feature, name: str) -> Resolved:
@@ -98,6 +101,14 @@ def resolve(spec: Spec, feature: Feature, name: str) -> Resolved:
     if hasattr(builtins, name):
         return Resolved(NameKind.BUILTIN, name)
     return Resolved(NameKind.UNDEFINED, name)
+
+
+def followed(spec: Spec, found: Resolved) -> Resolved:
+    """What an alias names (an alias never names another); any other name as it is."""
+    if found.kind is not NameKind.ALIAS or found.feature is None:
+        return found
+    target = next(a.of for a in found.feature.aliases if a.name == found.name)
+    return resolve(spec, found.feature, target)
 
 
 def imported_from(feature: Feature, name: str) -> str:
@@ -145,6 +156,11 @@ def is_exception(
     match found.kind:
         case NameKind.EXCEPTION | NameKind.EXTERNAL:
             return True
+        case NameKind.ALIAS:
+            owner = found.feature
+            assert owner is not None
+            target = next(a.of for a in owner.aliases if a.name == found.name)
+            return is_exception(spec, owner, target, seen | {key})
         case NameKind.BUILTIN:
             builtin = getattr(builtins, name)
             return isinstance(builtin, type) and issubclass(builtin, BaseException)

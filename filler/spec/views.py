@@ -17,10 +17,11 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from filler.spec.checks import import_nodes
+from filler.spec.checks import fresh_fixture, import_nodes
 from filler.spec.declarations import implied_imports
 from filler.spec.kinds import MethodKind
 from filler.spec.model import (
+    Alias,
     ClassSpec,
     Constant,
     EnumSpec,
@@ -56,6 +57,7 @@ __all__ = [
     "clean_docstring",
     "docstring_literal",
     "doctest_lines",
+    "first_line",
     "generated_test_body",
 ]
 
@@ -80,7 +82,8 @@ class Stub:
 
 @dataclass(frozen=True)
 class ClassStub:
-    """A class: `header` is its `class` line; `fields` its dataclass fields or enum members."""
+    """A class: `header` is its `class` line; `fields` its dataclass fields or enum members;
+    `aliases` the `name = other` lines after its methods."""
 
     name: str
     docstring: str
@@ -88,6 +91,7 @@ class ClassStub:
     header: str
     decorators: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,10 +117,13 @@ class GeneratedTest:
 
 @dataclass(frozen=True)
 class FixtureView:
-    """A fixture of the generated tests: `body` is its statements with the `yield`, unindented."""
+    """A def of the generated tests' set-up: a pytest fixture, or the context manager a
+    property's test enters for a fresh value per drawn example. `body` is its statements with
+    the `yield`, unindented."""
 
     name: str
     body: str
+    decorators: tuple[str, ...] = ("pytest.fixture",)  # without @
 
 
 @dataclass(frozen=True)
@@ -138,6 +145,7 @@ class FeatureView:
     fixtures: tuple[FixtureView, ...]
     demo_docstring: str
     main_docstring: str
+    aliases: tuple[ConstantView, ...] = ()  # rendered last, after what they name
 
 
 @dataclass(frozen=True)
@@ -203,7 +211,8 @@ def clean_docstring(text: str) -> str:
     return "\n".join(lines)
 
 
-def _summary(text: str) -> str:
+def first_line(text: str) -> str:
+    """The first line of `text` as a docstring: the one-line summary of a description."""
     return clean_docstring(text).split("\n")[0]
 
 
@@ -259,10 +268,20 @@ def _returns(text: str) -> str:
     return ast.unparse(parse_expression(text))
 
 
-def _function_stub(func: Function, decorators: tuple[str, ...] = ()) -> Stub:
-    params = ast.unparse(func.arguments())
+def _function_stubs(func: Function, decorators: tuple[str, ...] = ()) -> Iterator[Stub]:
+    """The function's `@overload` signatures (no docstring, a `...` body), then the stub."""
     head = "async def" if func.asynchronous else "def"
-    return Stub(
+    for overload in func.overloads:
+        params = ast.unparse(func.parameters(overload.params))
+        yield Stub(
+            name=func.name,
+            header=f"{head} {func.name}({params}) -> {_returns(overload.returns)}:",
+            docstring="",
+            decorators=(*decorators, "typing.overload"),
+            body="...",
+        )
+    params = ast.unparse(func.arguments())
+    yield Stub(
         name=func.name,
         header=f"{head} {func.name}({params}) -> {_returns(func.returns)}:",
         docstring=_unit_docstring(func.doc, func.examples),
@@ -272,7 +291,7 @@ def _function_stub(func: Function, decorators: tuple[str, ...] = ()) -> Stub:
 
 def _method_stubs(method: Method) -> Iterator[Stub]:
     kind = () if method.kind is MethodKind.METHOD else (method.kind.value,)
-    yield _function_stub(method, kind)
+    yield from _function_stubs(method, kind)
     if method.setter:
         yield Stub(
             name=method.name,
@@ -301,7 +320,7 @@ def _documented(doc: str, attributes: Iterable[str]) -> str:
 
 
 def _field_entry(field: FieldSpec) -> str:
-    doc = f" {_summary(field.doc)}" if field.doc else ""
+    doc = f" {first_line(field.doc)}" if field.doc else ""
     return f"{field.name} ({_expression(field.type)}):{doc}"
 
 
@@ -366,6 +385,7 @@ def _class_stub(klass: ClassSpec) -> ClassStub:
         header=_class_line(klass.name, klass.bases),
         decorators=_dataclass_decorator(klass),
         fields=tuple(_field_line(f, klass) for f in klass.fields) if not stores else (),
+        aliases=tuple(f"{a.name} = {a.of}" for a in klass.aliases),
     )
 
 
@@ -379,7 +399,7 @@ def _exception_stub(exception: ExceptionSpec) -> ClassStub:
 def _enum_stub(enum: EnumSpec) -> ClassStub:
     values = ["enum.auto()" if m.value is None else _expression(m.value) for m in enum.members]
     entries = [
-        f"{m.name}: {_summary(m.doc) if m.doc else value}"
+        f"{m.name}: {first_line(m.doc) if m.doc else value}"
         for m, value in zip(enum.members, values, strict=True)
     ]
     return ClassStub(
@@ -389,6 +409,12 @@ def _enum_stub(enum: EnumSpec) -> ClassStub:
         header=_class_line(enum.name, [f"enum.{enum.kind.value}"]),
         fields=tuple(f"{m.name} = {value}" for m, value in zip(enum.members, values, strict=True)),
     )
+
+
+def _alias_view(alias: Alias) -> ConstantView:
+    """`name = of` with a docstring, which the API page shows it by."""
+    doc = clean_docstring(alias.doc) if alias.doc else f"Alias of `{alias.of}`."
+    return ConstantView(alias.name, f"{alias.name} = {alias.of}", docstring_literal(doc))
 
 
 def _constant_view(constant: Constant) -> ConstantView:
@@ -406,8 +432,12 @@ def _constant_view(constant: Constant) -> ConstantView:
 def _signature_names(feature: Feature) -> set[str]:
     """Every name the module's own code reads: signatures (annotations, string annotations,
     defaults), decorators, bases, fields, enum values and constants."""
-    params = [f.arguments() for f in feature.functions]
-    returns = [f.returns for f in feature.functions]
+    methods = [m for k in feature.classes for m in k.methods]
+    functions: list[Function] = [*feature.functions, *methods]
+    params = [f.parameters(o.params) for f in functions for o in f.overloads]
+    returns = [o.returns for f in functions for o in f.overloads]
+    params += [f.arguments() for f in feature.functions]
+    returns += [f.returns for f in feature.functions]
     expressions = [d for f in feature.functions for d in f.decorators]
     for klass in feature.classes:
         if klass.init is not None:
@@ -477,7 +507,7 @@ def _test_imports(feature: Feature, module: str) -> tuple[str, ...]:
     used: set[str] = set()
     for example in _all_examples(feature):
         used |= unbound_names(_example_trees(example))
-    for fixture in feature.fixtures:
+    for fixture in _all_fixtures(feature):
         used |= unbound_names(ast.parse(_fixture_body(fixture)).body)
     lines = []
     for node in import_nodes(feature):
@@ -491,6 +521,8 @@ def _test_imports(feature: Feature, module: str) -> tuple[str, ...]:
             lines.append(ast.unparse(kept))
     own = sorted(set(feature.public_names) & used)
     tools = ["import pytest"]
+    if _fresh_fixtures(feature) and "import contextlib" not in lines:
+        tools.insert(0, "import contextlib")
     if any(example.given for example in _all_examples(feature)):
         tools += ["from hypothesis import given", "from hypothesis import strategies as st"]
     groups = [lines, tools, [f"from {module} import {', '.join(own)}"] if own else []]
@@ -539,31 +571,76 @@ def generated_test_body(example: Example) -> str:
     return ast.unparse(module)
 
 
+@dataclass(frozen=True)
+class _Owner:
+    """A unit's examples, the stem of their tests' names and the fixtures they may use."""
+
+    unit: str
+    stem: str
+    examples: tuple[Example, ...]
+    fixtures: tuple[Fixture, ...]
+
+
+def _owners(feature: Feature) -> Iterator[_Owner]:
+    for func in feature.functions:
+        yield _Owner(func.name, func.name, func.examples, feature.fixtures)
+    for klass in feature.classes:
+        fixtures = feature.fixtures + klass.fixtures
+        for m in klass.methods:
+            stem = f"{_snake(klass.name)}_{m.name.strip('_')}"
+            yield _Owner(klass.name, stem, m.examples, fixtures)
+
+
+def _all_fixtures(feature: Feature) -> tuple[Fixture, ...]:
+    """The feature's fixtures, then each class's: one test module holds them all."""
+    return feature.fixtures + tuple(f for k in feature.classes for f in k.fixtures)
+
+
+def _used_fixtures(example: Example, fixtures: Iterable[Fixture]) -> tuple[str, ...]:
+    used = unbound_names(_example_trees(example))
+    return tuple(f.name for f in fixtures if f.name in used)
+
+
+def _fresh_fixtures(feature: Feature) -> set[str]:
+    """The fixtures a property uses: hypothesis runs a test's body once per drawn value, so
+    those are also context managers the body enters, for a fresh value every time."""
+    return {
+        name
+        for owner in _owners(feature)
+        for example in owner.examples
+        if example.given
+        for name in _used_fixtures(example, owner.fixtures)
+    }
+
+
+def _entering(body: str, fixtures: Iterable[str]) -> str:
+    """`body` inside `with fresh_<fixture>() as <fixture>, ...:`."""
+    items = [
+        ast.withitem(ast.Call(ast.Name(fresh_fixture(name)), [], []), ast.Name(name, ast.Store()))
+        for name in fixtures
+    ]
+    entered = ast.With(items=items, body=ast.parse(body).body)
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=[entered], type_ignores=[])))
+
+
 def _test_cases(feature: Feature, module: str) -> tuple[GeneratedTest, ...]:
-    owners: list[tuple[str, str, tuple[Example, ...]]] = [
-        (f.name, f.name, f.examples) for f in feature.functions
-    ]
-    owners += [
-        (k.name, f"{_snake(k.name)}_{m.name.strip('_')}", m.examples)
-        for k in feature.classes
-        for m in k.methods
-    ]
     taken: set[str] = set()
     cases = []
-    for unit, stem, examples in owners:
-        for n, example in enumerate(examples, start=1):
-            name = f"test_{stem}_{n}"
+    for owner in _owners(feature):
+        for n, example in enumerate(owner.examples, start=1):
+            name = f"test_{owner.stem}_{n}"
             while name in taken:
                 name += "_"
             taken.add(name)
-            used = unbound_names(_example_trees(example))
-            fixtures = tuple(f.name for f in feature.fixtures if f.name in used)
+            fixtures = _used_fixtures(example, owner.fixtures)
             body = generated_test_body(example)
+            if example.given and fixtures:
+                body, fixtures = _entering(body, fixtures), ()
             drawn = ", ".join(f"{n}={_expression(s)}" for n, s in example.given.items())
             cases.append(
                 GeneratedTest(
                     name,
-                    f"{module}:{unit}",
+                    f"{module}:{owner.unit}",
                     body,
                     fixtures,
                     given=tuple(example.given),
@@ -573,13 +650,29 @@ def _test_cases(feature: Feature, module: str) -> tuple[GeneratedTest, ...]:
     return tuple(cases)
 
 
-def _fixture_body(fixture: Fixture) -> str:
-    """Set-up, `yield value`, tear-down: pytest runs the tear-down after the test."""
+def _fixture_body(fixture: Fixture, *, guarded: bool = False) -> str:
+    """Set-up, `yield value`, tear-down: pytest runs the tear-down after the test. A `guarded`
+    tear-down is in a `finally`: a context manager gets the test's error at its `yield`."""
     setup = [s for text in fixture.setup for s in parse_statements(text)]
     teardown = [s for text in fixture.teardown for s in parse_statements(text)]
-    give = ast.Expr(ast.Yield(parse_expression(fixture.value)))
+    give: ast.stmt = ast.Expr(ast.Yield(parse_expression(fixture.value)))
+    if guarded and teardown:
+        give, teardown = ast.Try(body=[give], handlers=[], orelse=[], finalbody=teardown), []
     module = ast.Module(body=[*setup, give, *teardown], type_ignores=[])
     return ast.unparse(ast.fix_missing_locations(module))
+
+
+def _fixture_views(feature: Feature) -> Iterator[FixtureView]:
+    """Every fixture; one a property uses delegates to its context manager, written first."""
+    fresh = _fresh_fixtures(feature)
+    for fixture in _all_fixtures(feature):
+        if fixture.name not in fresh:
+            yield FixtureView(fixture.name, _fixture_body(fixture))
+            continue
+        manager = fresh_fixture(fixture.name)
+        body = _fixture_body(fixture, guarded=True)
+        yield FixtureView(manager, body, ("contextlib.contextmanager",))
+        yield FixtureView(fixture.name, f"with {manager}() as value:\n    yield value")
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -591,23 +684,24 @@ def _feature_view(spec: Spec, feature: Feature) -> FeatureView:
     return FeatureView(
         name=feature.name,
         module=module,
-        summary=_summary(feature.description),
+        summary=first_line(feature.description),
         docstring=docstring_literal(clean_docstring(feature.description)),
         imports=_module_imports(feature),
         public_names=names,
-        functions=tuple(_function_stub(f) for f in feature.functions),
+        functions=tuple(stub for f in feature.functions for stub in _function_stubs(f)),
         classes=tuple(_class_stub(k) for k in feature.classes),
         exceptions=tuple(_exception_stub(e) for e in feature.exceptions),
         enums=tuple(_enum_stub(e) for e in feature.enums),
         constants=tuple(_constant_view(c) for c in feature.constants),
         test_imports=_test_imports(feature, module),
         tests=_test_cases(feature, module),
-        fixtures=tuple(FixtureView(f.name, _fixture_body(f)) for f in feature.fixtures),
-        demo_docstring=docstring_literal(f"Demo of {module}: {_summary(feature.description)}"),
+        fixtures=tuple(_fixture_views(feature)),
+        demo_docstring=docstring_literal(f"Demo of {module}: {first_line(feature.description)}"),
         main_docstring=docstring_literal(
             f"Show {_and_list(feature.callable_names or feature.public_names)} at work on small "
             "inputs, printing each result."
         ),
+        aliases=tuple(_alias_view(a) for a in feature.aliases),
     )
 
 

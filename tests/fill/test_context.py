@@ -1,4 +1,5 @@
-"""What the model is shown: visible tests by marker, public signatures, module imports."""
+"""What the model is shown: visible tests by marker (with the fixtures and helpers they use),
+public signatures, module imports."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from filler.fill.context import (
     package_api,
     public_signatures,
     spec_tests_by_unit,
+    visible_tests_source,
 )
 
 TESTS = """import pytest
@@ -221,4 +223,90 @@ def test_package_api_outlines_the_other_modules_when_the_whole_is_too_long() -> 
         "LIMIT: int = 3\n\n"
         "# pkg.own\n"
         "def g() -> None: ..."
+    )
+
+
+FIXTURE_TESTS = """import contextlib
+
+import pytest
+
+from kit.counting import Tally, total_of
+
+
+@contextlib.contextmanager
+def fresh_tally():
+    t = Tally()
+    try:
+        yield t
+    finally:
+        t.total = 0
+
+
+@pytest.fixture
+def tally():
+    with fresh_tally() as value:
+        yield value
+
+
+@pytest.fixture
+def pair(tally):
+    yield (tally, Tally())
+
+
+@pytest.fixture
+def unused():
+    yield 1
+
+
+def _twice(n):
+    return 2 * n
+
+
+@pytest.mark.spec("kit.counting:Tally")
+def test_tally_add_1(tally) -> None:
+    assert tally.add(2) == 2
+
+
+@pytest.mark.spec("kit.counting:Tally")
+def test_tally_add_2(n=3) -> None:
+    with fresh_tally() as tally:
+        assert tally.add(_twice(n)) == 6
+
+
+@pytest.mark.spec("kit.counting:total_of")
+def test_total_of_1(pair) -> None:
+    assert total_of(pair) == 0
+
+
+@pytest.mark.spec("kit.counting:total_of")
+def test_total_of_2() -> None:
+    assert total_of(()) == 0
+"""
+
+
+def test_a_visible_test_brings_the_fixtures_and_helpers_it_uses() -> None:
+    by_unit = spec_tests_by_unit({Path("tests/test_counting.py"): FIXTURE_TESTS})
+    first, second = by_unit["kit.counting:Tally"]
+    fresh, tally = FIXTURE_TESTS.split("\n\n\n")[1:3]
+    assert first.helpers == (fresh, tally)  # through the fixture, in file order
+    assert second.helpers == (fresh, "def _twice(n):\n    return 2 * n")
+    with_pair, alone = by_unit["kit.counting:total_of"]
+    assert [h.split("\n")[1] for h in with_pair.helpers] == [
+        "def fresh_tally():",
+        "def tally():",
+        "def pair(tally):",
+    ]
+    assert alone.helpers == ()
+
+
+def test_the_prompt_s_tests_show_each_helper_once_above_the_tests() -> None:
+    tests = spec_tests_by_unit({Path("tests/test_counting.py"): FIXTURE_TESTS})
+    shown = visible_tests_source(tests["kit.counting:Tally"])
+    assert shown.count("def fresh_tally():") == 1 and "def unused():" not in shown
+    assert shown.index("@contextlib.contextmanager\ndef fresh_tally") < shown.index("def tally")
+    assert shown.index("def _twice") < shown.index("def test_tally_add_1")
+    assert shown.endswith("assert tally.add(_twice(n)) == 6")
+    # only what the tests given use: one without fixtures brings none
+    assert visible_tests_source(tests["kit.counting:total_of"][1:]) == (
+        "def test_total_of_2() -> None:\n    assert total_of(()) == 0"
     )

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from filler import api
-from filler.fill.context import VisibleTest, spec_tests_by_unit
+from filler.fill.context import VisibleTest, spec_tests_by_unit, visible_tests_source
 from filler.fill.holdback import (
     held_back_count,
     held_back_notice,
@@ -254,3 +255,91 @@ def test_a_body_special_casing_the_shown_examples_is_refused_and_never_saw_the_r
     assert [(u.unit, u.outcome) for u in again.units] == [("strkit.arith:clamp", "filled")]
     entry = read_lock(project / ".filler" / "lock.json").units["strkit.arith:clamp"]
     assert entry.tests_passed == entry.tests_total == 3
+
+
+# -- fixtures --------------------------------------------------------------------------------
+
+# bump's last example is held back: a property on a fixture no shown example uses
+BUMPKIT = {
+    "package_name": "bumpkit",
+    "description": "Bumps.",
+    "features": [
+        {
+            "name": "bumps",
+            "description": "Bumping tallies.",
+            "fixtures": [
+                {"name": "tally", "setup": "t = Tally(0)", "value": "t"},
+                {"name": "big", "setup": "b = Tally(100)", "value": "b", "teardown": "b.total = 0"},
+            ],
+            "classes": [
+                {"name": "Tally", "doc": "A count.", "fields": [{"name": "total", "type": "int"}]}
+            ],
+            "functions": [
+                {
+                    "name": "bump",
+                    "params": "t: Tally, n: int",
+                    "returns": "int",
+                    "doc": "Add n to t's total and return it.",
+                    "examples": [
+                        {"call": "bump(tally, 2)", "expect": 2},
+                        {"call": "bump(Tally(0), 1)", "expect": 1},
+                        {
+                            "given": {"n": "st.integers(0, 5)"},
+                            "setup": "bump(big, n)",
+                            "check": "big.total == n + 100",
+                        },
+                    ],
+                }
+            ],
+        }
+    ],
+}
+
+
+def _bumpkit(tmp_path: Path) -> Path:
+    spec_file = tmp_path / "bumpkit.yml"
+    spec_file.write_text(yaml.safe_dump(BUMPKIT), "utf-8")
+    return api.new(spec_file, tmp_path / "bumpkit").root
+
+
+def test_a_held_back_property_on_a_fixture_shows_neither_its_example_nor_the_fixture(
+    tmp_path: Path,
+) -> None:
+    root = _bumpkit(tmp_path)
+    project = load_project(root)
+    test_file = Path("tests/test_bumps.py")
+    tests = spec_tests_by_unit({test_file: (root / test_file).read_text("utf-8")})
+    shown, held = split_held_back(tests["bumpkit.bumps:bump"])
+    assert [t.node_id.rsplit("::")[-1] for t in held] == ["test_bump_3"]
+    assert "with fresh_big() as big:" in held[0].source  # entered for each drawn value
+    module, unit = next((m, u) for m, u in project.units() if u.id == "bumpkit.bumps:bump")
+    examples = unit_examples(project.answers, project.package, unit.id)
+    hidden = hide_examples(unit_source(module.source, unit), examples, held)
+    assert "bump(tally, 2)" in hidden and "for all" not in hidden and "big" not in hidden
+    prompt_tests = visible_tests_source(shown)
+    assert "def tally():" in prompt_tests and "big" not in prompt_tests
+    assert visible_tests_source(held).startswith("@contextlib.contextmanager\ndef fresh_big():")
+
+
+BUMP = "```python\ndef bump(t: Tally, n: int) -> int:\n    t.total += n\n    return t.total\n```"
+
+
+def test_the_fill_prompt_shows_the_fixtures_of_the_shown_tests_only(tmp_path: Path) -> None:
+    root = _bumpkit(tmp_path)
+    with LoopbackServer(OPENAI, respond=lambda body: BUMP) as server:
+        record = api.fill(
+            root,
+            api.FillFlags(
+                provider="openai",
+                base_url=f"{server.url}/v1",
+                only=("bumpkit.bumps:bump",),
+                design_tests=False,
+                test_timeout=30,
+            ),
+            environ={**os.environ, "OPENAI_API_KEY": "sk-test"},
+        )
+        (prompt,) = [_conversation(seen.body or {}) for seen in server.completions]
+    assert [(u.unit, u.outcome) for u in record.units] == [("bumpkit.bumps:bump", "filled")]
+    fixture = "@pytest.fixture\ndef tally():\n    t = Tally(0)\n    yield t\n\n\ndef test_bump_1"
+    assert fixture in prompt  # what the shown example's name stands for
+    assert "big" not in prompt and "for all" not in prompt  # only the held-back test uses it

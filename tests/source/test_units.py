@@ -75,12 +75,15 @@ def test_public_surface() -> None:
         "body_sha",
         "find_unit",
         "find_units",
+        "implementation",
+        "is_overload",
         "legacy_body_sha",
         "member_key",
         "members_by_key",
         "reset_to_stub",
         "signature_dump",
         "unit_source",
+        "version_2_hashes",
     ]
 
 
@@ -174,10 +177,6 @@ def test_what_is_never_a_unit() -> None:
 
         @overload
         def parse(x: int) -> int: ...
-        @overload
-        def parse(x: str) -> str: ...
-        def parse(x):
-            raise NotImplementedError
 
 
         class Twice:
@@ -239,7 +238,6 @@ def test_spec_hash_stays_when_a_class_is_filled() -> None:
         ('"""Split text into tokens."""', '"""Tokens."""', "Vocabulary"),
         ("token: str) -> int", "token: str, *, strict: bool = False) -> int", "Vocabulary"),
         ("Create a Vocabulary.", "Make one.", "Vocabulary"),
-        ("class Vocabulary:", "class Vocabulary(dict):", "Vocabulary"),
         ('"""A growing token-to-id mapping."""', '"""Ids."""', "Vocabulary"),
     ],
 )
@@ -583,3 +581,75 @@ def test_a_constructor_that_only_stores_its_parameters_is_never_a_target() -> No
     assert found["Report"].targets == ("render",)
     assert found["Tally"].targets == ("__init__", "add")
     assert found["Swapped"].targets == ("__init__",)
+
+
+OVERLOADED = clean('''
+    """Convert things."""
+
+    import typing
+
+
+    @typing.overload
+    def parse(value: str) -> int: ...
+
+
+    @typing.overload
+    def parse(value: bytes) -> int: ...
+
+
+    def parse(value: str | bytes) -> int:
+        """Parse an int."""
+        raise NotImplementedError
+
+
+    class Money:
+        """Cents."""
+
+        @typing.overload
+        def scaled(self, factor: int) -> int: ...
+
+        @typing.overload
+        def scaled(self, factor: float) -> float: ...
+
+        def scaled(self, factor: int | float) -> int | float:
+            """The cents times factor."""
+            raise NotImplementedError
+
+        __rmul__ = scaled
+
+
+    load = parse
+    """Alias of `parse`."""
+''')
+
+
+def test_the_implementation_after_its_overloads_is_the_unit_and_an_alias_is_none() -> None:
+    found = units(OVERLOADED)
+    assert list(found) == ["parse", "Money"]
+    parse, money = found["parse"], found["Money"]
+    assert (parse.targets, parse.is_stub, parse.line) == (("parse",), True, 14)
+    assert (money.targets, money.is_stub) == (("scaled",), True)
+    filled = OVERLOADED.replace('int."""\n    raise NotImplementedError', 'int."""\n    return 1')
+    assert units(filled)["parse"].body_sha != parse.body_sha
+    assert not units(filled)["parse"].is_stub
+    assert body_sha(filled, "parse") == units(filled)["parse"].body_sha
+    assert units(filled)["parse"].spec_hash == parse.spec_hash
+    retyped = OVERLOADED.replace("def parse(value: bytes) -> int", "def parse(value: bytes) -> str")
+    assert units(retyped)["parse"].spec_hash != parse.spec_hash  # the spec decides overloads
+    assert units(retyped)["parse"].body_sha == parse.body_sha
+
+
+def test_unit_source_brings_the_overloads_and_reset_to_stub_leaves_them_alone() -> None:
+    parse = units(OVERLOADED)["parse"]
+    shown = unit_source(OVERLOADED, parse)
+    assert shown.startswith("@typing.overload\ndef parse(value: str) -> int: ...\n\n\n@typing")
+    assert shown.endswith('"""Parse an int."""\n    raise NotImplementedError\n')
+    filled = OVERLOADED.replace("raise NotImplementedError", "return 1")
+    assert reset_to_stub(filled, units(filled)["parse"]) == OVERLOADED.replace(
+        "        raise NotImplementedError", "        return 1"
+    )
+    money = units(filled)["Money"]
+    assert reset_to_stub(filled, money) == OVERLOADED.replace(
+        "    raise NotImplementedError\n\n\nclass", "    return 1\n\n\nclass"
+    )
+    assert reset_to_stub(filled, money).count(": ...") == 4  # every overload keeps its `...`
