@@ -342,11 +342,14 @@ def update(
     `data_file` is the edited spec; `vcs_ref` the template version (tag, branch or commit).
     See `filler.update` for how every filled body is kept.
     """
-    from filler.update import carry_over, update_result
+    from filler.update import Retest, carry_over, update_result
 
     project = load_project(path)
+    # Read first: the kept bodies' tests run as the fill's would, and a bad setting changes nothing.
+    settings = load_settings(project.root, flags or FillFlags(), _environ(environ))
     with project_lock(project.root, project.state_dir):
-        carried = carry_over(project, data_file, vcs_ref)
+        retest = Retest(settings.test_timeout, settings.sandbox)
+        carried = carry_over(project, data_file, vcs_ref, retest)
         run = _fill(load_project(project.root), flags, progress, environ, on_batch, watch)
     return update_result(load_project(project.root), carried, run)
 

@@ -318,11 +318,13 @@ def update_command(path: Path, data_file: Path | None, vcs_ref: str | None, **fl
         ("edited, stale", result.edited_stale),
         ("removed", result.removed),
         ("needs review", result.needs_review),
+        ("tests fail, yours to fix", result.failing),
     ):
         if items:
             err.print(f"{label}: {', '.join(items)}", markup=False)
     err.print(f"kept: {len(result.kept)} units; {len(result.conflicted)} conflicts resolved")
-    for aside in (*result.stubbed_by_signature_change, *result.dropped):
+    set_aside = (*result.stubbed_by_signature_change, *result.stubbed_by_failing_tests)
+    for aside in (*set_aside, *result.dropped):
         err.print(
             f"{aside.reason}: {aside.name} (old code in .filler/replaced/{aside.name}.py)",
             markup=False,

@@ -14,10 +14,12 @@ written. Comparing them with the unit on disk gives its state:
 (*) unless this provider and model already failed on this very spec (`--retry` tries again).
 `--force` fills whatever it matches.
 
-Versions: 1 hashed bodies without their comments; 2 counts comments (`filler.source.units`).
-`read_lock` migrates a version-1 lock as it reads it (`_comments_count_in_body_sha`): an entry
-whose `body_sha` matches the old hash of the body on disk gets the new hash of that body, so
-upgrading filler turns no filled unit `edited`; the migrated lock is written back at once.
+Versions: 1 hashed bodies without their comments; 2 counts comments; 3 leaves out of both
+hashes what the template renders from a class's structure (bases, fields; see
+`filler.source.units`). `read_lock` migrates an older lock as it reads it (`_migrated`): an
+entry whose hash is the old hash of the unit on disk gets the new hash of that unit, so
+upgrading filler turns no filled unit `edited` or `stale`; the migrated lock is written back at
+once (`filler update` writes it itself, after `copier update`, which needs a clean tree).
 
 A lock that cannot be read (not JSON, not UTF-8, not a map, entries of the wrong shape, a folder
 in its place) is a `ProjectError`, one line, whose advice depends on git: restore it from git
@@ -56,8 +58,9 @@ __all__ = [
     "write_lock",
 ]
 
-LOCK_VERSION = 2
+LOCK_VERSION = 3
 _COMMENTLESS_BODY_SHA = 1  # the version whose body_sha left comments out
+_STRUCTURE_HASHED = (1, 2)  # the versions whose hashes covered a class's bases and fields
 
 
 class State(StrEnum):
@@ -185,8 +188,9 @@ def unit_status(unit: Unit, entry: LockEntry | None) -> UnitStatus:
     return UnitStatus(State.STALE if spec_changed else State.FILLED, spec_changed)
 
 
-def read_lock(path: Path) -> Lock:
-    """The lock at `path` (empty if there is none), migrated to `LOCK_VERSION`.
+def read_lock(path: Path, *, store_migration: bool = True) -> Lock:
+    """The lock at `path` (empty if there is none), migrated to `LOCK_VERSION`; an older lock
+    is written back migrated unless `store_migration` is False.
 
     ProjectError, one line with the advice that fits, if it cannot be read.
     """
@@ -206,7 +210,7 @@ def read_lock(path: Path) -> Lock:
         raise _damaged(path, f"holds a {_json_type(data)} instead of a map")
     version = data.get("version")
     number = version if isinstance(version, int) and not isinstance(version, bool) else None
-    if number not in (_COMMENTLESS_BODY_SHA, LOCK_VERSION):
+    if number not in (*_STRUCTURE_HASHED, LOCK_VERSION):
         if number is not None and number > LOCK_VERSION:
             raise ProjectError(
                 f"{path} has version {version}, newer than this filler reads ({LOCK_VERSION}): "
@@ -222,22 +226,24 @@ def read_lock(path: Path) -> Lock:
             entries[unit_id] = LockEntry.from_json(entry)
         except ValueError as exc:
             raise _damaged(path, f"has a damaged entry {unit_id!r}: {exc}") from exc
-    if number == _COMMENTLESS_BODY_SHA:
-        migrated = Lock(_comments_count_in_body_sha(path, entries))
-        # Stored at once: the old hash cannot see a comment edited after the upgrade.
-        with contextlib.suppress(ProjectError):
-            write_lock(path, migrated)
+    if number in _STRUCTURE_HASHED:
+        migrated = Lock(_migrated(path, entries, number))
+        if store_migration:
+            # Stored at once: the old hashes cannot see an edit made after the upgrade.
+            with contextlib.suppress(ProjectError):
+                write_lock(path, migrated)
         return migrated
     return Lock(entries)
 
 
-def _comments_count_in_body_sha(path: Path, entries: dict[str, LockEntry]) -> dict[str, LockEntry]:
-    """The migration from version 1: an entry whose body_sha is the comment-blind hash of the
-    body on disk gets that body's new hash (nobody edited it); the others stay as they are,
-    which still tells them `edited` (their old hash matches neither)."""
-    # Imported here: the lock is read by every command, a version-1 lock only once per project.
+def _migrated(path: Path, entries: dict[str, LockEntry], version: int) -> dict[str, LockEntry]:
+    """The migration from `version`: an entry whose spec_hash (body_sha) is the old hash of the
+    unit on disk gets that unit's new hash (nothing moved since it was written); the others
+    stay as they are, which still tells them `stale` (`edited`): their old hash matches neither.
+    """
+    # Imported here: the lock is read by every command, an old lock only once per project.
     from filler.project import load_project
-    from filler.source.units import find_unit, legacy_body_sha
+    from filler.source.units import find_unit, legacy_body_sha, version_2_hashes
 
     try:
         project = load_project(path.parent)
@@ -249,11 +255,19 @@ def _comments_count_in_body_sha(path: Path, entries: dict[str, LockEntry]) -> di
     for module in project.modules():
         for unit_id, entry in entries.items():
             name, _, qualname = unit_id.partition(":")
-            if name != module.name or not entry.body_sha:
+            if name != module.name:
                 continue
             unit = find_unit(module.source, module.name, module.path, qualname)
-            if unit and legacy_body_sha(module.source, qualname) == entry.body_sha:
-                upgraded[unit_id] = replace(entry, body_sha=unit.body_sha)
+            if unit is None:
+                continue
+            old_spec, old_body = version_2_hashes(module.source, qualname)
+            if version == _COMMENTLESS_BODY_SHA:
+                old_body = legacy_body_sha(module.source, qualname)
+            upgraded[unit_id] = replace(
+                entry,
+                spec_hash=unit.spec_hash if entry.spec_hash == old_spec else entry.spec_hash,
+                body_sha=unit.body_sha if entry.body_sha == old_body else entry.body_sha,
+            )
     return upgraded
 
 

@@ -15,12 +15,19 @@ touched (imports, a removed function), and deletes a removed feature's module, f
    changed the file, else a clean `git merge-file`, else the project's version, listed for
    review (with the new render beside it in `.filler/review/`). No conflict markers remain;
 5. move every file the update deleted but the project had changed to `.filler/removed/`;
-6. drop the lock entries of units that are gone or stubs again, so that the fill that follows
-   (`filler.api.fill`) re-fills what the lock rules say.
+6. re-run the tests of every body kept (`_failing`): a structural change (a field removed, a
+   base changed) can break a body whose own spec did not move. A failing body filler wrote
+   (`filled`) is a stub again, its code set aside, and re-filled; one a person wrote or edited
+   is kept and reported as failing, never as kept (a `stale` one is re-filled and re-tested by
+   the fill anyway);
+7. drop the lock entries of units that are gone or stubs again, so that the fill that follows
+   (`filler.api.fill`) re-fills what the lock rules say. An older lock is migrated against the
+   project as it was before `copier update` (`filler.lockfile`) and written here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,17 +37,27 @@ from typing import Any
 import yaml
 
 from filler.errors import ProjectError
+from filler.fill.context import spec_tests_by_unit
+from filler.fill.runner import CaseOutcome, project_python, run_tests
+from filler.fill.sandbox import SandboxMode
 from filler.git import git, run_git
-from filler.lockfile import State, read_lock, unit_status, write_lock
-from filler.project import Project, load_project
+from filler.lockfile import Lock, State, read_lock, unit_status, write_lock
+from filler.project import Module, Project, load_project
 from filler.render import copier_update, render_answers
 from filler.report import RunRecord
-from filler.source.structural import SetAside, structural_merge
-from filler.source.units import Unit
+from filler.source.structural import Reason, SetAside, structural_merge
+from filler.source.units import Unit, reset_to_stub, unit_source
 from filler.spec.model import load_spec
 from filler.writer import atomic_write
 
-__all__ = ["CarriedOver", "UpdateResult", "carry_over", "require_clean_tree", "update_result"]
+__all__ = [
+    "CarriedOver",
+    "Retest",
+    "UpdateResult",
+    "carry_over",
+    "require_clean_tree",
+    "update_result",
+]
 
 REPLACED_DIR = Path(".filler") / "replaced"
 REMOVED_DIR = Path(".filler") / "removed"
@@ -55,6 +72,9 @@ class UpdateResult:
     edited_stale: tuple[str, ...]  # edited by hand and their spec moved: review them
     removed: tuple[str, ...]  # files the update deleted, kept under .filler/removed/
     stubbed_by_signature_change: tuple[SetAside, ...]  # old bodies, also in .filler/replaced/
+    # Filler's bodies whose tests failed once merged (a field they use removed, say): re-filled.
+    stubbed_by_failing_tests: tuple[SetAside, ...]
+    failing: tuple[str, ...]  # edited or hand-written bodies whose tests fail: fix them by hand
     dropped: tuple[SetAside, ...]  # code gone from the spec, also in .filler/replaced/
     conflicted: tuple[str, ...]  # files copier left conflicted; all resolved
     needs_review: tuple[str, ...]  # kept as the project had them; new render in .filler/review/
@@ -70,14 +90,32 @@ class CarriedOver:
     conflicted: tuple[str, ...]
     needs_review: tuple[str, ...]
     removed: tuple[str, ...]
+    failing: tuple[str, ...]  # kept, not filler's, and their tests fail
 
 
-def carry_over(project: Project, data_file: Path | None, vcs_ref: str | None) -> CarriedOver:
-    """Steps 1 to 6 of the module docstring, up to the fill: the project takes the new spec
+@dataclass(frozen=True)
+class Retest:
+    """How the kept bodies' tests run after the merge: as the fill runs a candidate's."""
+
+    timeout: float  # CPU seconds for one unit's tests
+    sandbox: SandboxMode
+
+
+_TESTS_FAIL: Reason = "tests fail after the update"
+_STUBBED: tuple[Reason, ...] = ("signature changed", _TESTS_FAIL)  # re-filled by the fill
+
+
+def carry_over(
+    project: Project, data_file: Path | None, vcs_ref: str | None, retest: Retest
+) -> CarriedOver:
+    """Steps 1 to 7 of the module docstring, up to the fill: the project takes the new spec
     (`data_file`) and/or template version (`vcs_ref`) and keeps every body that still fits."""
     root = project.root
     require_clean_tree(root)
     data = _spec_data(data_file)
+    # Read before `copier update` changes the modules an older lock is migrated against, and
+    # not written yet: copier refuses a dirty tree.
+    lock = read_lock(project.lock_path, store_migration=False)
     before = {unit.id: unit for _, unit in project.units()}
     ours = {module.path: module.source for module in project.modules()}
     old_answers = dict(project.answers)
@@ -96,11 +134,62 @@ def carry_over(project: Project, data_file: Path | None, vcs_ref: str | None) ->
         removed = _keep_removed(root, old_root)
     if conflicted:
         git(root, "add", "-A", "--", *conflicted, error=ProjectError)
+    failing = []
+    for module, unit in _failing(load_project(root), lock, retest, {s.name for s in set_aside}):
+        if unit_status(unit, lock.get(unit.id)).state is State.FILLED:
+            set_aside.append(SetAside(unit.id, _TESTS_FAIL, unit_source(module.source, unit)))
+            target = root / module.path
+            atomic_write(target, reset_to_stub(target.read_text("utf-8"), unit))
+        else:
+            failing.append(unit.id)
     for aside in set_aside:
         header = f"# {aside.name}: {aside.reason} (set aside by `filler update`)\n\n"
         atomic_write(root / REPLACED_DIR / f"{aside.name}.py", header + aside.source)
-    _prune_lock(project, {aside.name for aside in set_aside})
-    return CarriedOver(before, tuple(set_aside), tuple(conflicted), tuple(review), tuple(removed))
+    _prune_lock(project, lock, {aside.name for aside in set_aside})
+    return CarriedOver(
+        before, tuple(set_aside), tuple(conflicted), tuple(review), tuple(removed), tuple(failing)
+    )
+
+
+def _failing(
+    project: Project, lock: Lock, retest: Retest, skip: set[str]
+) -> list[tuple[Module, Unit]]:
+    """The units with code whose spec tests fail, in one test run; not those in `skip`, nor
+    the stale ones (the fill re-fills and re-tests them anyway)."""
+    root = project.root
+    tests = spec_tests_by_unit(
+        {p.relative_to(root): p.read_text("utf-8") for p in sorted(root.glob("tests/test_*.py"))}
+    )
+    checked = {
+        unit.id: (module, unit, [test.node_id for test in tests.get(unit.id, ())])
+        for module, unit in project.units()
+        if not unit.is_stub
+        and unit.id not in skip
+        and tests.get(unit.id)
+        and unit_status(unit, lock.get(unit.id)).state is not State.STALE
+    }
+    every = [node for _, _, nodes in checked.values() for node in nodes]
+    bad = _failed_tests(root, retest, every, len(checked)) if every else set()
+    if bad is None:  # one body that hangs stops the run for all: each unit's tests alone
+        bad = set()
+        for _, _, nodes in checked.values():
+            alone = _failed_tests(root, retest, nodes, 1)
+            bad |= set(nodes) if alone is None else alone
+    return [(module, unit) for module, unit, nodes in checked.values() if bad & set(nodes)]
+
+
+def _failed_tests(root: Path, retest: Retest, nodes: list[str], units: int) -> set[str] | None:
+    """The node ids of `nodes` that fail or err; None when the run was stopped before its end."""
+    run = asyncio.run(
+        run_tests(
+            root, {}, sorted(set(nodes)), timeout=retest.timeout * max(1, units),
+            python=project_python(root), sandbox=retest.sandbox,
+        )
+    )  # fmt: skip
+    if run.timed_out or run.limit is not None:
+        return None
+    failed = (CaseOutcome.FAILED, CaseOutcome.ERROR)
+    return {result.node_id for result in run.results if result.outcome in failed}
 
 
 def require_clean_tree(root: Path) -> None:
@@ -196,17 +285,19 @@ def _keep_removed(root: Path, old_root: Path) -> list[str]:
     return kept
 
 
-def _prune_lock(project: Project, set_aside: set[str]) -> None:
+def _prune_lock(project: Project, lock: Lock, set_aside: set[str]) -> None:
     """Forget units that are stubs again or gone, so the lock rules fill or ignore them."""
-    lock = read_lock(project.lock_path)
     modules = {file.name for file in project.module_files()}
     gone = {
         unit_id
         for unit_id in lock.units
         if unit_id in set_aside or unit_id.split(":", 1)[0] not in modules
     }
-    if gone:
-        write_lock(project.lock_path, lock.without(gone))
+    pruned = lock.without(gone)
+    # Written also when only migrated (`carry_over` read it without storing the migration).
+    path = project.lock_path
+    if path.is_file() and path.read_text("utf-8") != pruned.to_json():
+        write_lock(path, pruned)
 
 
 def update_result(project: Project, carried: CarriedOver, run: RunRecord) -> UpdateResult:
@@ -227,15 +318,19 @@ def update_result(project: Project, carried: CarriedOver, run: RunRecord) -> Upd
         - written
         - aside
         - edited_stale
+        - set(carried.failing)
     )
+    stubbed = {reason: tuple(s for s in set_aside if s.reason == reason) for reason in _STUBBED}
     return UpdateResult(
         added=tuple(sorted(after.keys() - before.keys())),
         refilled=tuple(sorted(written & before.keys())),
         kept=tuple(sorted(kept)),
         edited_stale=tuple(sorted(edited_stale)),
         removed=carried.removed,
-        stubbed_by_signature_change=tuple(s for s in set_aside if s.reason == "signature changed"),
-        dropped=tuple(s for s in set_aside if s.reason != "signature changed"),
+        stubbed_by_signature_change=stubbed["signature changed"],
+        stubbed_by_failing_tests=stubbed[_TESTS_FAIL],
+        failing=carried.failing,
+        dropped=tuple(s for s in set_aside if s.reason not in _STUBBED),
         conflicted=carried.conflicted,
         needs_review=carried.needs_review,
         run=run,

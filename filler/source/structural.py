@@ -23,15 +23,28 @@ from filler.source.merge import merge
 from filler.source.syntax import (
     DefinitionNode,
     definition_names,
+    is_stub,
     module_bindings,
     top_definition,
 )
-from filler.source.units import Unit, find_units, members_by_key, signature_dump, unit_source
+from filler.source.units import (
+    Unit,
+    find_units,
+    implementation,
+    members_by_key,
+    signature_dump,
+    unit_source,
+)
 from filler.spec.syntax import import_bindings
 
 __all__ = ["MergeOutcome", "SetAside", "structural_merge"]
 
-Reason = Literal["signature changed", "removed from the spec", "no place in the new render"]
+Reason = Literal[
+    "signature changed",
+    "removed from the spec",
+    "no place in the new render",
+    "tests fail after the update",  # set by `filler.update` once the merged module is tested
+]
 
 
 @dataclass(frozen=True)
@@ -222,18 +235,24 @@ def _with_helpers(aside: SetAside, helpers: Sequence[_Piece], pieces: Sequence[_
 def _shape(tree: ast.Module, rendered: ast.Module, name: str) -> tuple[str, ...]:
     """What must not change for a body to stay: the signatures the render gave the unit.
 
-    For a class: its decorators, and the signature of each method `rendered` gives it (a
+    For a class: its decorators, and the signature of each method `rendered` leaves to fill (a
     property's setter apart from its getter). A new base or a new field leaves the bodies
-    where they were: they still fit, and the spec_hash (header and docstrings) decides whether
-    the unit is filled again.
+    where they were, and so does the constructor the template renders whole from the fields
+    (its signature changes with them): the bodies still fit, the spec_hash leaves that
+    structure out, and `filler update` re-runs the tests of every body it kept. A function's
+    `@overload` signatures are not its own: its spec_hash covers them.
     """
-    node = top_definition(tree, name)
+    node = implementation(tree, name)
     if node is None:
         return ()
     if not isinstance(node, ast.ClassDef):
         return (signature_dump(node),)
-    template = top_definition(rendered, name)
-    names = members_by_key(template) if isinstance(template, ast.ClassDef) else members_by_key(node)
+    template = implementation(rendered, name)
+    names = (
+        [key for key, method in members_by_key(template).items() if is_stub(method)]
+        if isinstance(template, ast.ClassDef)
+        else members_by_key(node)
+    )
     methods = members_by_key(node)
     return (
         "class",

@@ -228,3 +228,41 @@ def test_a_property_and_its_setter_are_carried_apart() -> None:
     assert [(a.name, a.reason) for a in outcome.set_aside] == [
         ("calc.arith:Counter", "signature changed")
     ]
+
+
+OVERLOADED_OLD = '''"""Integer arithmetic."""
+
+from __future__ import annotations
+
+import typing
+
+__all__ = ["parse"]
+
+
+@typing.overload
+def parse(value: str) -> int: ...
+@typing.overload
+def parse(value: bytes) -> int: ...
+def parse(value: str | bytes) -> int:
+    """Read an int."""
+    raise NotImplementedError
+'''
+
+
+def test_an_overloaded_function_is_kept_by_its_implementation_signature() -> None:
+    stub = '"""Read an int."""\n    raise NotImplementedError'
+    ours = OVERLOADED_OLD.replace(stub, '"""Read an int."""\n    return int(value)')
+    bytes_overload = "def parse(value: bytes) -> int: ...\n"
+    float_overload = "@typing.overload\ndef parse(value: float) -> int: ...\n"
+    # A new overload: the implementation still fits (the spec_hash sees the overloads).
+    theirs = OVERLOADED_OLD.replace(bytes_overload, bytes_overload + float_overload)
+    outcome = merged(theirs, ours, OVERLOADED_OLD)
+    assert outcome.set_aside == ()
+    assert "return int(value)" in outcome.source
+    assert "def parse(value: float) -> int: ..." in outcome.source
+    # The implementation's own signature changed: set aside, as any function's would be.
+    changed = merged(theirs.replace("value: str | bytes)", "value: str | bytes | float)"), ours,
+                     OVERLOADED_OLD)  # fmt: skip
+    assert [(a.name, a.reason) for a in changed.set_aside] == [
+        ("calc.arith:parse", "signature changed")
+    ]
