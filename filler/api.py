@@ -29,7 +29,7 @@ from filler.writer import project_lock
 if TYPE_CHECKING:
     from filler.batch.session import BatchProgress
     from filler.fill.pipeline import Progress
-    from filler.fill.selection import FillOptions
+    from filler.fill.selection import FillOptions, Selection
     from filler.plan import Draft, NoDraft, PlanFlow, PlanResult, Reviewer
     from filler.providers.base import Provider
     from filler.report import RunRecord, UnitRecord
@@ -130,7 +130,7 @@ def _fill(
     on_batch: Callable[[BatchProgress], None] | None = None,
     watch: Callable[[Provider], Provider] | None = None,
 ) -> RunRecord:
-    from filler.fill.selection import FillOptions, select_jobs
+    from filler.fill.selection import FillOptions, select
     from filler.providers import open_provider
     from filler.readme import sync_project_readme
 
@@ -166,10 +166,11 @@ def _fill(
         if watch is not None:
             provider = watch(provider)
         # Its name and model count for the selection: a unit this model failed on waits.
-        if select_jobs(
-            project.units(), read_lock(project.lock_path), options, (provider.name, provider.model)
-        ):
-            record = asyncio.run(_fill_with(project, provider, options, progress or _Silent()))
+        selection = select(project, options, (provider.name, provider.model))
+        if selection.jobs:
+            record = asyncio.run(
+                _fill_with(project, provider, options, selection, progress or _Silent())
+            )
         else:
             record = _nothing_to_fill(project, provider, options)
     if not options.dry_run:
@@ -178,12 +179,21 @@ def _fill(
 
 
 async def _fill_with(
-    project: Project, provider: Provider, options: FillOptions, progress: Progress
+    project: Project,
+    provider: Provider,
+    options: FillOptions,
+    selection: Selection,
+    progress: Progress,
 ) -> RunRecord:
     from filler.fill.pipeline import fill_project
+    from filler.report import save_run
 
     async with provider:
-        return await fill_project(project, provider, options, progress, *_code_tools(project))
+        record = await fill_project(
+            project, provider, options, selection, progress, *_code_tools(project)
+        )
+    save_run(record, project.state_dir, dry_run=options.dry_run, report_path=options.report_path)
+    return record
 
 
 def _nothing_to_fill(project: Project, provider: Provider, options: FillOptions) -> RunRecord:

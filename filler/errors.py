@@ -14,6 +14,7 @@
         ├── BadRequest           400 / 413: the request itself is wrong; never retried
         │   └── BatchTooLarge    a batch job refused for its size (file or request count): split it
         ├── BatchPending         the call's batch still runs and the run does not wait for it
+        ├── BatchGone            the provider no longer knows the call's batch (404 on it)
         ├── NoReply              the replay provider has no reply left for that unit
         └── ProviderSetupError   also a UserError: fixing it needs the user (exit 2)
             ├── AuthFailed       401 / 403
@@ -28,6 +29,7 @@ from __future__ import annotations
 __all__ = [
     "AuthFailed",
     "BadRequest",
+    "BatchGone",
     "BatchPending",
     "BatchTooLarge",
     "ConfigError",
@@ -129,6 +131,11 @@ class BatchTooLarge(BadRequest):
 class BatchPending(ProviderError):
     """The call's batch is still running and the run does not wait for it (`--no-wait`, or a
     batch of the round went out): running the same command again picks it up."""
+
+
+class BatchGone(ProviderError):
+    """The provider answers 404 for a batch this fill sent: deleted on its side, or made with
+    another account or key. Its requests are forgotten, to be sent again."""
 
 
 class NoReply(ProviderError):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
+from filler.errors import BatchGone, ModelNotFound
 from filler.providers.base import Reply, Request
 
 __all__ = [
@@ -23,7 +24,11 @@ __all__ = [
     "BatchLine",
     "BatchStatus",
     "LineResult",
+    "batch_gone",
+    "on_batch",
 ]
+
+T = TypeVar("T")
 
 
 class BatchStatus(enum.StrEnum):
@@ -87,7 +92,7 @@ class BatchApi(ABC):
 
     @abstractmethod
     async def poll(self, job_id: str) -> BatchJob:
-        """The job as it stands."""
+        """The job as it stands; `BatchGone` when the provider does not know it."""
 
     @abstractmethod
     async def results(self, job: BatchJob, custom_ids: Sequence[str]) -> list[LineResult]:
@@ -97,6 +102,24 @@ class BatchApi(ABC):
     @abstractmethod
     async def cancel(self, job_id: str) -> BatchJob:
         """Ask the provider to stop the job; lines already done keep their results."""
+
+
+def batch_gone(job_id: str, provider: str, then: str = "") -> BatchGone:
+    """The error of a batch the provider answers 404 for; `then` says what happens to it."""
+    message = (
+        f"batch {job_id} is gone: {provider} answers 404 for it (deleted on {provider}'s side, "
+        "or made with another account or key)"
+    )
+    return BatchGone(f"{message}; {then}" if then else message, provider=provider)
+
+
+async def on_batch(call: Awaitable[T], job_id: str, provider: str) -> T:
+    """Await a translated call on the batch `job_id`: a 404 there, which the provider's
+    translation reads as a model not found, is the batch's."""
+    try:
+        return await call
+    except ModelNotFound as exc:
+        raise batch_gone(job_id, provider) from exc
 
 
 @runtime_checkable

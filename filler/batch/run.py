@@ -3,8 +3,9 @@ with `--batch`, and `filler fill --batch --cancel`.
 
 The fill itself is `pipeline.fill_project`, unchanged: this module puts `Batching` where the
 provider goes (inside `Recording` when `--record` is given, so a batch fill replays like any
-other), tells it which units take part, phase by phase, and lets every selected unit ask at
-once, since a call held out of a round would only make a round of its own.
+other), tells it which units take part, phase by phase, and which wait for which (a unit whose
+tests call others tests its candidates after them, and asks no more until then), and lets every
+selected unit ask at once, since a call held out of a round would only make a round of its own.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from filler.batch.state import STATE_FILE, BatchState, read_state, remove_state
 from filler.config import Settings
 from filler.errors import ConfigError, ProviderError
 from filler.fill.pipeline import Progress, fill_project
-from filler.fill.selection import FillOptions, select_jobs
-from filler.lockfile import read_lock
+from filler.fill.selection import FillOptions, select
 from filler.project import Project
 from filler.providers import PROVIDERS
 from filler.providers.base import Provider
@@ -132,13 +132,14 @@ async def fill_in_batches(
         provider = Recording(batching, settings.record_path)
     if flags.watch is not None:
         provider = flags.watch(provider)
-    jobs = select_jobs(project.units(), read_lock(project.lock_path), options,
-                       (inner.name, inner.model))  # fmt: skip
+    selection = select(project, options, (inner.name, inner.model))
+    jobs = selection.jobs
     batching.expect(
         [
             frozenset(j.unit.id for j in jobs if not j.is_demo),
             frozenset(j.unit.id for j in jobs if j.is_demo),
-        ]
+        ],
+        selection.waits,
     )
     async with provider:
         record = await fill_project(
@@ -146,14 +147,12 @@ async def fill_in_batches(
             provider,
             # Every unit's calls at once: a unit asks its designer and first round together.
             replace(options, jobs=max(options.jobs, 2 * len(jobs))),
+            selection,
             _Tracking(progress, batching),
             format_code,
             lint_code,
         )
         notes = await _settle(project, batching)
-    if not notes:
-        return record
-    # fill_project kept its record before the batches settled: keep it again with their notes.
     record = replace(record, notes=(*record.notes, *notes))
     save_run(record, project.state_dir, dry_run=options.dry_run, report_path=options.report_path)
     return record

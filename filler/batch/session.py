@@ -2,7 +2,8 @@
 
 The pipeline drives every unit's flow as it always does and calls `complete`; this layer holds
 each call until every unit of the current phase (the package's units, then the demos) is
-waiting on the provider, and sends what it holds as one batch: the first such batch holds every
+waiting on the provider, or on the units its tests call (`selection.waits_for`: it asks no more
+before they are done), and sends what it holds as one batch: the first such batch holds every
 unit's first prompt, the next the repair prompts of the units that need one, and so on up to
 `--max-rounds`. A batch's results go back to the calls that wait on them, and through the same
 extract -> gates -> verify path as any reply.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,8 +30,10 @@ from filler.batch.jobs import (
     BatchLine,
     BatchStatus,
     LineResult,
+    batch_gone,
 )
 from filler.batch.state import (
+    STATE_FILE,
     BatchState,
     Sent,
     StoredReply,
@@ -38,7 +41,14 @@ from filler.batch.state import (
     digest,
     write_state,
 )
-from filler.errors import BadRequest, BatchPending, BatchTooLarge, ProviderError, QuotaExhausted
+from filler.errors import (
+    BadRequest,
+    BatchGone,
+    BatchPending,
+    BatchTooLarge,
+    ProviderError,
+    QuotaExhausted,
+)
 from filler.providers.base import Provider, Reply, Request
 from filler.providers.retry import RetryPolicy, with_retries
 
@@ -131,7 +141,9 @@ class Batching(Provider):
         self._calls: dict[str, _Call] = {}  # every call not yet answered, by custom_id
         self._waiting: Counter[str] = Counter()  # unanswered calls per unit
         self._phases: list[frozenset[str]] = []
+        self._waits: Mapping[str, frozenset[str]] = {}
         self._done: set[str] = set()
+        self._answered: set[str] = set()  # units that had a reply (their flow is under way)
         self._tasks: set[asyncio.Task[None]] = set()
         self._sending = False
         self._settle: asyncio.TimerHandle | None = None
@@ -143,9 +155,11 @@ class Batching(Provider):
 
     # -- who takes part in a round ------------------------------------------------------------
 
-    def expect(self, phases: Sequence[frozenset[str]]) -> None:
-        """The units of the fill, phase by phase (a phase starts when the one before is done)."""
+    def expect(self, phases: Sequence[frozenset[str]], waits: Mapping[str, frozenset[str]]) -> None:
+        """The units of the fill, phase by phase (a phase starts when the one before is done),
+        and the units each waits for before it tests its candidates (`Selection.waits`)."""
         self._phases = [phase for phase in phases if phase]
+        self._waits = waits
 
     def unit_done(self, unit_id: str) -> None:
         """The unit's flow has ended: a round no longer waits for it."""
@@ -155,7 +169,13 @@ class Batching(Provider):
     def _participants(self) -> set[str]:
         current = next((p for p in self._phases if not p <= self._done), frozenset())
         busy = {unit for unit, n in self._waiting.items() if n}
-        return (set(current) - self._done) | busy
+        return {unit for unit in current - self._done if not self._blocked(unit)} | busy
+
+    def _blocked(self, unit: str) -> bool:
+        """Whether the unit, answered, waits for units of the fill that are not done: it tests
+        its candidates, and asks again, only after them, so a round does not wait for it."""
+        answered = unit in self._answered and not self._waiting[unit]
+        return answered and not self._waits.get(unit, frozenset()) <= self._done
 
     def _maybe_send(self) -> None:
         participants = self._participants()
@@ -171,6 +191,7 @@ class Batching(Provider):
         request_digest = digest(request, self.model)
         stored = self.state.stored(cid, request_digest)
         if stored is not None:
+            self._answered.add(request.unit_id)
             return stored
         running = self.state.running(cid, request_digest)
         if running is None and self.stopped:
@@ -188,6 +209,7 @@ class Batching(Provider):
                 self._maybe_send()
             return await call.future
         finally:
+            self._answered.add(request.unit_id)
             self._waiting[request.unit_id] -= 1
             self._calls.pop(cid, None)
             self._held.pop(cid, None)
@@ -263,6 +285,9 @@ class Batching(Provider):
         while True:
             try:
                 job = await with_retries(lambda: self.api.poll(batch_id), self.retry)
+            except BatchGone:
+                self._gone(batch_id)
+                return
             except ProviderError as exc:
                 self._fail(self._cids_of(batch_id), exc)
                 return
@@ -296,6 +321,9 @@ class Batching(Provider):
             return
         try:
             results = await with_retries(lambda: self.api.results(job, cids), self.retry)
+        except BatchGone:
+            self._gone(job.id)
+            return
         except ProviderError as exc:
             self._fail(cids, exc)
             return
@@ -321,6 +349,15 @@ class Batching(Provider):
                 call.future.set_exception(ProviderError(failed, provider=self.name))
             else:
                 call.future.set_exception(ProviderError(_unanswered(job), provider=self.name))
+
+    def _gone(self, batch_id: str) -> None:
+        """The provider does not know the batch: nothing will come of it. Its calls fail (their
+        units stay stubs, as for any failed request) and the state forgets it, so that the
+        next run sends them again instead of asking after it again."""
+        cids = self._cids_of(batch_id)
+        then = f"its {len(cids)} requests were dropped from {STATE_FILE}: run again to send them"
+        self.forget(batch_id)
+        self._fail(cids, batch_gone(batch_id, self.name, then))
 
     def _cids_of(self, batch_id: str) -> list[str]:
         sent = next((s for s in self.state.batches if s.id == batch_id), None)

@@ -1,6 +1,6 @@
 """Fill a project: choose the units, drive each unit's repair loop, write what passed.
 
-The layers, outermost first: `fill_project` (selection, concurrency, the run record) ->
+The layers, outermost first: `fill_project` (concurrency over a `Selection`, the run record) ->
 `_Run.attempt` (one unit: context, driving `flow.fill_flow`) and `_Run.finish` (writing what
 passed) -> `_Run._ask` and `_Run._verify` (the I/O the flow asks for) -> `Provider.complete` and
 `runner`.
@@ -43,7 +43,7 @@ from filler.fill.flow import (
 from filler.fill.holdback import hide_examples, split_held_back, unit_examples
 from filler.fill.runner import run_script
 from filler.fill.sandbox import fallback_notice
-from filler.fill.selection import FillOptions, Job, select_jobs, waits_for
+from filler.fill.selection import FillOptions, Job, Selection, select_jobs
 from filler.fill.warm import WarmRunner
 from filler.fill.workers import Workers
 from filler.gates.judge import AllowedImports, Fits, Pending, carry_in_turn, judge_in_turn
@@ -51,13 +51,12 @@ from filler.lockfile import (
     Lock,
     LockEntry,
     LockOutcome,
-    read_lock,
     write_lock,
 )
 from filler.project import Module, ModuleKind, Project
 from filler.prompts import PromptContext, Prompts, prompt_too_long
 from filler.providers.base import Message, PromptStyle, Provider, Purpose, Reply, Request
-from filler.report import CallStats, Outcome, Rejection, RunRecord, UnitRecord, save_run
+from filler.report import CallStats, Outcome, Rejection, RunRecord, UnitRecord
 from filler.source.formatting import Linted
 from filler.source.units import Unit, UnitKind, find_unit, reset_to_stub, unit_source
 from filler.writer import Baseline, FileLocks, atomic_write
@@ -548,20 +547,20 @@ async def fill_project(
     project: Project,
     provider: Provider,
     options: FillOptions,
+    selection: Selection,
     progress: Progress,
     format_code: Callable[[str], str] = lambda code: code,
     lint_code: Callable[[str], Linted] = Linted,
 ) -> RunRecord:
-    """Fill every unit the lock rules and the options select; return the run record."""
+    """Fill the jobs of `selection` (`selection.select`, made by the caller, which also keeps
+    the run record this returns: `report.save_run`)."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
     # Before any model call: a forced sandbox that cannot start is a ConfigError.
     sandbox_notice = fallback_notice(options.sandbox)
-    units = project.units()
+    units, jobs = selection.units, selection.jobs
     guarded_tests = _guarded_tests(project.root)
     baseline = Baseline.of(project.root, [*{m.path for m, _ in units}, *guarded_tests])
-    lock = read_lock(project.lock_path)
-    jobs = select_jobs(units, lock, options, (provider.name, provider.model))
     async with Workers.for_jobs(min(options.jobs, len(jobs))) as workers:
         run = _Run(
             project=project,
@@ -569,13 +568,8 @@ async def fill_project(
             options=options,
             format_code=format_code,
             lint_code=lint_code,
-            lock=lock,
-            tests=spec_tests_by_unit(
-                {
-                    p.relative_to(project.root): p.read_text(encoding="utf-8")
-                    for p in sorted((project.root / "tests").glob("test_*.py"))
-                }
-            ),
+            lock=selection.lock,
+            tests=selection.tests,
             api_sources={m.name: m.source for m, _ in units if m.kind is ModuleKind.FEATURE},
             prompts=Prompts(provider.prompt_style),
             workers=workers,
@@ -589,11 +583,7 @@ async def fill_project(
             baseline=baseline,
             guarded_tests=guarded_tests,
             asking=asyncio.Semaphore(max(1, options.jobs)),
-        )
-        # Demos wait for the package's units anyway: they are filled after them.
-        run.waits = waits_for(
-            [job for job in jobs if not job.is_demo],
-            {unit_id: [t.source for t in tests] for unit_id, tests in run.tests.items()},
+            waits=selection.waits,
         )
         if any(run.tests.get(job.unit.id) for job in jobs):
             run.warm.start()  # its zygotes import pytest while the first model calls are out
@@ -628,5 +618,4 @@ async def fill_project(
             if note
         ),
     )
-    save_run(record, project.state_dir, dry_run=options.dry_run, report_path=options.report_path)
     return record

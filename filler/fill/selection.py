@@ -1,5 +1,6 @@
 """What a fill is asked to do, which units it takes and in what order their candidates are
-tested: `FillOptions`, `Job`, `select_jobs`, `waits_for`.
+tested: `FillOptions`, `Job`, `select_jobs`, `waits_for`, and `select`, which reads all that
+once into the `Selection` every stage of the fill works from.
 
 Light on purpose (the lock rules and the units' `ast` hashes; no libcst, no provider SDK, no
 test runner): `api.fill` selects the jobs before it imports the pipeline, so that a fill with
@@ -14,12 +15,13 @@ from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
+from filler.fill.context import VisibleTest, spec_tests_by_unit
 from filler.fill.sandbox import SandboxMode
-from filler.lockfile import Lock, UnitStatus, unit_status
-from filler.project import Module, ModuleKind
+from filler.lockfile import Lock, UnitStatus, read_lock, unit_status
+from filler.project import Module, ModuleKind, Project
 from filler.source.units import Unit
 
-__all__ = ["FillOptions", "Job", "select_jobs", "waits_for"]
+__all__ = ["FillOptions", "Job", "Selection", "select", "select_jobs", "waits_for"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,40 @@ class Job:
     @property
     def is_demo(self) -> bool:
         return self.module.kind is ModuleKind.DEMO
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one fill works on, read once: the project's units and lock, the jobs chosen from
+    them, the spec tests by unit id and the dependency waits among the jobs (`waits_for`)."""
+
+    units: tuple[tuple[Module, Unit], ...]
+    lock: Lock
+    jobs: tuple[Job, ...]
+    tests: dict[str, tuple[VisibleTest, ...]]
+    waits: dict[str, frozenset[str]]
+
+
+def select(project: Project, options: FillOptions, provider: tuple[str, str]) -> Selection:
+    """The fill of `project` as `options` and `provider` (its name and model) select it; the
+    test files are read only when there is a job."""
+    units = tuple(project.units())
+    lock = read_lock(project.lock_path)
+    jobs = tuple(select_jobs(units, lock, options, provider))
+    if not jobs:
+        return Selection(units, lock, jobs, {}, {})
+    tests = spec_tests_by_unit(
+        {
+            path.relative_to(project.root): path.read_text(encoding="utf-8")
+            for path in sorted((project.root / "tests").glob("test_*.py"))
+        }
+    )
+    # Demos wait for the package's units anyway: they are filled after them.
+    waits = waits_for(
+        [job for job in jobs if not job.is_demo],
+        {unit_id: [test.source for test in shown] for unit_id, shown in tests.items()},
+    )
+    return Selection(units, lock, jobs, tests, waits)
 
 
 def select_jobs(

@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any, ClassVar, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
-from filler.batch.jobs import BatchApi, BatchJob, BatchLine, BatchStatus, LineResult
+from filler.batch.jobs import BatchApi, BatchJob, BatchLine, BatchStatus, LineResult, on_batch
 from filler.errors import (
     AuthFailed,
     BadRequest,
@@ -455,7 +455,7 @@ class ChatCompletionsBatches(BatchApi):
         return batch_job(batch)
 
     async def poll(self, job_id: str) -> BatchJob:
-        return batch_job(await self.provider.translated(self._batches.retrieve(job_id)))
+        return batch_job(await self._on(job_id, self._batches.retrieve(job_id)))
 
     async def results(self, job: BatchJob, custom_ids: Sequence[str]) -> list[LineResult]:
         # Each line of the files names its custom_id: the order sent is not needed.
@@ -476,4 +476,7 @@ class ChatCompletionsBatches(BatchApi):
         return found
 
     async def cancel(self, job_id: str) -> BatchJob:
-        return batch_job(await self.provider.translated(self._batches.cancel(job_id)))
+        return batch_job(await self._on(job_id, self._batches.cancel(job_id)))
+
+    async def _on(self, job_id: str, call: Awaitable[T]) -> T:
+        return await on_batch(self.provider.translated(call), job_id, self.provider.name)

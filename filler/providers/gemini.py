@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from filler.batch.jobs import BatchApi, BatchJob, BatchLine, BatchStatus, LineResult
+from filler.batch.jobs import BatchApi, BatchJob, BatchLine, BatchStatus, LineResult, on_batch
 from filler.errors import (
     AuthFailed,
     BadRequest,
@@ -253,10 +253,10 @@ class GeminiBatches(BatchApi):
         return _batch_job(job)
 
     async def poll(self, job_id: str) -> BatchJob:
-        return _batch_job(await self.provider.translated(self._batches.get(name=job_id)))
+        return _batch_job(await self._get(job_id))
 
     async def results(self, job: BatchJob, custom_ids: Sequence[str]) -> list[LineResult]:
-        batch = await self.provider.translated(self._batches.get(name=job.id))
+        batch = await self._get(job.id)
         inlined = batch.dest.inlined_responses if batch.dest is not None else None
         found = []
         for cid, answer in zip(custom_ids, inlined or (), strict=False):
@@ -271,8 +271,14 @@ class GeminiBatches(BatchApi):
         return found
 
     async def cancel(self, job_id: str) -> BatchJob:
-        await self.provider.translated(self._batches.cancel(name=job_id))
+        await self._on(job_id, self._batches.cancel(name=job_id))
         return await self.poll(job_id)
+
+    async def _get(self, job_id: str) -> types.BatchJob:
+        return await self._on(job_id, self._batches.get(name=job_id))
+
+    async def _on(self, job_id: str, call: Awaitable[T]) -> T:
+        return await on_batch(self.provider.translated(call), job_id, self.provider.name)
 
 
 def _batch_job(job: types.BatchJob) -> BatchJob:

@@ -5,10 +5,18 @@ a model that is not listed has no cost (None) rather than a guessed one. Models 
 the user's own machine cost nothing.
 
 Calls answered through a batch API (`filler fill --batch`) have their own rates, `BATCH_PRICES`,
-as the price pages listed them on 2026-12-05: OpenAI bills batch work at 50 % of its interactive
-price (openai.com/api/pricing, "Batch API"); Groq discounts batch work by 50 % too (its API
-reference of May 2026; its batch guide said 25 % in 2025). A model with no batch entry has no
-batch cost (None): the run record does not guess one from the interactive price.
+from the providers' own pages as read on 2026-12-05:
+
+- OpenAI bills batch work at 50 % of its interactive price (openai.com/api/pricing, "Batch API").
+- Groq: its batch guide (https://console.groq.com/docs/batch) says "25% lower cost" and "25%
+  cost discount compared to synchronous APIs"; no Groq page seen says 50 %, so 25 % it is.
+- Gemini: no entry. Google's batch-mode announcement puts batch jobs at 50 % of a model's
+  standard rate, but the standard rate of the default model (`gemini-3.5-flash`) was not found on
+  Google's own price page (https://ai.google.dev/gemini-api/docs/pricing), only in third-party
+  write-ups that disagree; so a Gemini fill, batch or not, has no cost in the run record.
+
+A model with no batch entry has no batch cost (None): the run record does not guess one from
+the interactive price.
 """
 
 from __future__ import annotations
@@ -26,10 +34,11 @@ PRICES: dict[tuple[str, str], tuple[float, float]] = {
     ("openai", "gpt-4o-mini"): (0.15, 0.60),
 }
 
-# The same, for calls made through the provider's batch API (rates as of 2026-12-05).
+# The same, for calls made through the provider's batch API (rates as of 2026-12-05: OpenAI's
+# 50 % and Groq's 25 % off the prices above; see the module docstring for the sources).
 BATCH_PRICES: dict[tuple[str, str], tuple[float, float]] = {
-    ("groq", "openai/gpt-oss-120b"): (0.075, 0.30),
-    ("groq", "llama-3.1-8b-instant"): (0.025, 0.04),
+    ("groq", "openai/gpt-oss-120b"): (0.1125, 0.45),
+    ("groq", "llama-3.1-8b-instant"): (0.0375, 0.06),
     ("openai", "gpt-4o-mini"): (0.075, 0.30),
 }
 

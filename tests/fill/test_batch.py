@@ -20,7 +20,9 @@ import pytest
 from filler import api
 from filler.batch.run import POLL_ENV
 from filler.errors import ConfigError
+from filler.fill.selection import FillOptions, select
 from filler.lockfile import read_lock
+from filler.project import load_project
 from filler.providers.base import Usage
 from filler.providers.prices import BATCH_PRICES, cost_usd
 from tests.helpers.batch_wire import BatchServer, Json, LineError
@@ -28,6 +30,7 @@ from tests.helpers.projects import CHECKOUT
 from tests.helpers.replies import STRKIT
 
 SPEC = CHECKOUT / "examples" / "specs" / "strkit.yml"
+INVENTORY = CHECKOUT / "examples" / "specs" / "inventory.yml"
 ENV = {"OPENAI_API_KEY": "sk-test", POLL_ENV: "0.02"}
 WRONG_ADD = "```python\ndef add(a: int, b: int) -> int:\n    return a - b\n```\n"
 PACKAGE = [u for u in STRKIT if u.startswith("strkit.")]
@@ -195,6 +198,30 @@ def test_no_wait_submits_and_returns_then_the_same_command_resumes(project: Path
     assert api.batches_in_flight(project) == []
 
 
+def test_a_batch_gone_from_the_provider_is_forgotten_and_its_units_sent_again(
+    project: Path,
+) -> None:
+    state = project / ".filler" / "batch.json"
+    with BatchServer(strkit) as server:
+        batch_fill(project, server, wait=False, only=("strkit.*",))
+        [batch_id] = [sent["id"] for sent in json.loads(state.read_text())["batches"]]
+        server.delete(batch_id)  # deleted on the provider's side, or another account's
+        record, _ = batch_fill(project, server, only=("strkit.*",))
+        assert {u.outcome for u in record.units} == {"stub"}
+        for unit in record.units:  # not "model not found": the fill went on without the batch
+            assert (
+                f"openai: batch {batch_id} is gone: openai answers 404 for it (deleted on "
+                "openai's side, or made with another account or key); its 6 requests were "
+                "dropped from batch.json: run again to send them"
+            ) in unit.reason
+        assert not state.exists() and api.batches_in_flight(project) == []
+        # A failed request is no verdict on the unit: the next run sends the round again.
+        assert read_lock(project / ".filler" / "lock.json").units == {}
+        record, _ = batch_fill(project, server, only=("strkit.*",))
+        assert len(server.created) == 2
+    assert set(outcomes(record).values()) == {"filled"}
+
+
 def test_cancel_stops_the_batch_in_flight(project: Path) -> None:
     with BatchServer(strkit) as server:
         batch_fill(project, server, wait=False, only=("strkit.*",))
@@ -307,3 +334,36 @@ def test_the_test_designers_prompts_go_in_the_first_round(project: Path) -> None
     assert add.stats.calls == 2 and (add.designed_passed, add.designed_total) == (1, 1)
     per_call = cost_usd("openai", "gpt-4o-mini", Usage(11, 7), batch=True)
     assert per_call is not None and add.stats.cost_usd == pytest.approx(2 * per_call)
+
+
+def test_units_that_wait_for_others_hold_no_round_back(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """inventory's Stock tests call Item, its reports' tests call Stock: such a unit tests its
+    reply, and asks again, once those are done. Each round goes out as soon as every unit that
+    asks in it has asked, never after the 60 s settle time: every unit's repair goes in the
+    batch of its depth in the dependencies (Item's with the units that wait for nothing, then
+    Stock's, then the reports'), then the demos' two rounds."""
+    project = api.new(INVENTORY, tmp_path_factory.mktemp("inventory") / "inventory").root
+    options = FillOptions(max_rounds=2, samples=1, jobs=1, temperature=0.0, max_tokens=64,
+                          test_timeout=30)  # fmt: skip
+    selection = select(load_project(project), options, ("openai", "gpt-4o-mini"))
+
+    def depth(unit: str) -> int:  # waits_for cuts cycles: this ends
+        return max((depth(u) + 1 for u in selection.waits.get(unit, ())), default=0)
+
+    depths = {job.unit.id: depth(job.unit.id) for job in selection.jobs if not job.is_demo}
+    demos = [job.unit.id for job in selection.jobs if job.is_demo]
+    started = time.monotonic()
+    with BatchServer(lambda cid, body: "I cannot write this one.") as server:
+        batch_fill(project, server, max_rounds=2)
+    assert time.monotonic() - started < 45, "a round waited for the settle time"
+    sent = [set(batch) for batch in ids(server)]
+    levels = max(depths.values()) + 1
+    assert levels == 3  # Item, Stock, the reports
+    assert sent == [
+        {f"{u}@0" for u in depths},
+        *({f"{u}@1" for u, d in depths.items() if d == level} for level in range(levels)),
+        {f"{u}@0" for u in demos},
+        {f"{u}@1" for u in demos},
+    ]

@@ -22,7 +22,9 @@ and, under `/v1beta` (Gemini, as google-genai calls it):
 What each request answers is `respond(custom_id, body)`: a reply text, or a `LineError` for a
 line that fails. Faults: `expire_after` (a batch expires after answering that many lines; the
 rest get `batch_expired`), `max_lines` (a larger batch fails validation for its size),
-`refuse_upload` (the upload gets a 413), `failing_polls` (that many looks get a 503).
+`refuse_upload` (the upload gets a 413), `failing_polls` (that many looks get a 503),
+`delete(batch_id)` (the batch is gone: a 404 to every look, as for one deleted on the provider's
+side or made with another account).
 Everything the server saw is kept: `uploads`, `created` (each batch's input lines), `polls`,
 `cancels`, `downloads`; `requests` counts every HTTP request the server answered.
 """
@@ -210,6 +212,10 @@ class BatchServer:
         with self._mutex:
             return self._batches[batch_id].as_json()
 
+    def delete(self, batch_id: str) -> None:
+        with self._mutex:
+            del self._batches[batch_id]
+
     # -- the endpoints ------------------------------------------------------------------------
 
     def _next_id(self, prefix: str) -> str:
@@ -261,8 +267,10 @@ class BatchServer:
 
     def cancel(self, batch_id: str) -> tuple[int, Json]:
         with self._mutex:
-            batch = self._batches[batch_id]
             self.cancels.append(batch_id)
+            batch = self._batches.get(batch_id)
+            if batch is None:
+                return 404, {"error": {"message": f"No batch {batch_id}", "type": "not_found"}}
             if batch.status not in ("completed", "failed", "expired", "cancelled"):
                 batch.status = "cancelling"
             return 200, batch.as_json()
@@ -279,7 +287,9 @@ class BatchServer:
     def retrieve_gemini(self, batch_id: str) -> tuple[int, Json]:
         status, _ = self.retrieve(batch_id)
         if status != 200:
-            return 404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}}
+            word = "NOT_FOUND" if status == 404 else "UNAVAILABLE"
+            message = f"batches/{batch_id} not found" if status == 404 else "overloaded"
+            return status, {"error": {"code": status, "message": message, "status": word}}
         with self._mutex:
             return 200, self._batches[batch_id].as_operation()
 
@@ -407,8 +417,8 @@ class BatchServer:
                     model = "models/" + last.removesuffix(":batchGenerateContent")
                     self._send(*server.create_gemini(model, json.loads(raw)))
                 elif parts[:1] == ["batches"] and last.endswith(":cancel"):
-                    server.cancel(last.removesuffix(":cancel"))
-                    self._send(200, {})
+                    status, body = server.cancel(last.removesuffix(":cancel"))
+                    self._send(status, {} if status == 200 else body)
                 else:
                     self._send(404, {"error": {"code": 404, "message": f"no route {self.path}"}})
 

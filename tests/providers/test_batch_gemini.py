@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from filler import api
 from filler.batch.jobs import BatchJob, BatchLine, BatchStatus, LineResult
 from filler.batch.run import POLL_ENV
+from filler.errors import BatchGone, ModelNotFound
 from filler.providers.base import Message, ProviderSettings, Request
 from filler.providers.gemini import GeminiProvider
 from tests.helpers.batch_wire import BatchServer, Json, LineError
@@ -98,6 +101,38 @@ def test_cancel_ends_the_batch_cancelled() -> None:
     assert cancelled.status is BatchStatus.CANCELLED and after.status is BatchStatus.CANCELLED
 
 
+def test_a_batch_gemini_does_not_know_is_gone_not_a_missing_model() -> None:
+    async def go(url: str) -> tuple[BatchGone, BatchGone, BatchGone]:
+        provider = gemini(url)
+        try:
+            batches = provider.batches()
+            job = await batches.submit([BatchLine("m:f@0", request("ask"))])
+            server.delete(job.id.removeprefix("batches/"))
+            raised = []
+            for call in (
+                batches.poll(job.id),
+                batches.results(job, ["m:f@0"]),
+                batches.cancel(job.id),
+            ):
+                with pytest.raises(BatchGone) as gone:
+                    await call
+                raised.append(gone.value)
+            polled, read, cancelled = raised
+            return polled, read, cancelled
+        finally:
+            await provider.aclose()
+
+    with BatchServer() as server:
+        polled, read, cancelled = asyncio.run(go(server.url))
+        [batch_id] = server.cancels
+    assert not isinstance(polled, ModelNotFound)
+    assert str(polled) == (
+        f"gemini: batch batches/{batch_id} is gone: gemini answers 404 for it (deleted on "
+        "gemini's side, or made with another account or key)"
+    )
+    assert str(read) == str(cancelled) == str(polled)
+
+
 def test_a_batch_fill_through_gemini(tmp_path: Path) -> None:
     project = api.new(SPEC, tmp_path / "strkit").root
     wrong = "```python\ndef add(a: int, b: int) -> int:\n    return a - b\n```\n"
@@ -109,6 +144,9 @@ def test_a_batch_fill_through_gemini(tmp_path: Path) -> None:
         flags = api.FillFlags(provider="gemini", base_url=server.url, model="gemini-test",
                               batch=True, design_tests=False, test_timeout=30)  # fmt: skip
         record = api.fill(project, flags, environ={"GEMINI_API_KEY": "gm", POLL_ENV: "0.02"})
-        sizes = [len(lines) for lines in server.created]
-    assert {u.unit: u.outcome for u in record.units} == dict.fromkeys(STRKIT, "filled")
-    assert sizes == [6, 1, 2]  # every package unit, the repair of add, the demos
+        sent = [[line["custom_id"] for line in lines] for lines in server.created]
+    why = {u.unit: u.reason for u in record.units if u.reason}  # said when this fails
+    assert {u.unit: u.outcome for u in record.units} == dict.fromkeys(STRKIT, "filled"), why
+    # Every package unit, the repair of add, the demos.
+    assert [len(batch) for batch in sent] == [6, 1, 2], (sent, why)
+    assert sent[1] == ["strkit.arith:add@1"]

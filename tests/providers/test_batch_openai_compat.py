@@ -11,7 +11,7 @@ import pytest
 
 from filler.batch.jobs import BatchJob, BatchLine, BatchStatus, LineResult
 from filler.batch.session import refusal
-from filler.errors import BadRequest, BatchTooLarge, QuotaExhausted
+from filler.errors import BadRequest, BatchGone, BatchTooLarge, ModelNotFound, QuotaExhausted
 from filler.providers._openai_compat import ChatCompletionsProvider
 from filler.providers.base import Message, ProviderSettings, Request
 from filler.providers.groq import GroqProvider
@@ -169,3 +169,30 @@ def test_a_job_refused_whole_is_classified_by_its_reason() -> None:
         "groq: batch batch_1 refused: "
         "Line 3: model must be the same on every line (invalid_request)"
     )
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_a_batch_the_provider_does_not_know_is_gone_not_a_missing_model(name: str) -> None:
+    async def go(url: str) -> tuple[BatchGone, BatchGone]:
+        provider = PROVIDERS[name](url)
+        try:
+            api = provider.batches()
+            job = await api.submit([BatchLine("m:f@0", request("m:f"))])
+            server.delete(job.id)  # deleted on the provider's side, or another account's
+            with pytest.raises(BatchGone) as polled:
+                await api.poll(job.id)
+            with pytest.raises(BatchGone) as cancelled:
+                await api.cancel(job.id)
+            return polled.value, cancelled.value
+        finally:
+            await provider.aclose()
+
+    with BatchServer() as server:
+        polled, cancelled = asyncio.run(go(server.url))
+        [batch_id] = server.cancels
+    assert not isinstance(polled, ModelNotFound)
+    assert str(polled) == (
+        f"{name}: batch {batch_id} is gone: {name} answers 404 for it (deleted on {name}'s "
+        "side, or made with another account or key)"
+    )
+    assert str(cancelled) == str(polled)

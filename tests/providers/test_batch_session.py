@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -58,7 +59,7 @@ def ids(server: BatchServer) -> list[list[str]]:
 
 def test_a_round_waits_for_every_unit_of_the_phase(tmp_path: Path) -> None:
     async def go(layer: Batching) -> list[Reply]:
-        layer.expect([frozenset({"m:a", "m:b"}), frozenset({"demo:main"})])
+        layer.expect([frozenset({"m:a", "m:b"}), frozenset({"demo:main"})], {})
         first = asyncio.ensure_future(layer.complete(request("m:a")))
         await asyncio.sleep(0.3)
         assert server.created == []  # m:b has not asked yet: the round is not complete
@@ -82,7 +83,7 @@ def test_a_round_waits_for_every_unit_of_the_phase(tmp_path: Path) -> None:
 
 def test_a_unit_done_releases_the_round_and_samples_go_together(tmp_path: Path) -> None:
     async def go(layer: Batching) -> list[Reply]:
-        layer.expect([frozenset({"m:a", "m:b"})])
+        layer.expect([frozenset({"m:a", "m:b"})], {})
         samples = asyncio.gather(*(layer.complete(request("m:a")) for _ in range(3)))
         await asyncio.sleep(0.2)
         layer.unit_done("m:b")  # its flow ended without a call (a prompt too long, say)
@@ -94,9 +95,56 @@ def test_a_unit_done_releases_the_round_and_samples_go_together(tmp_path: Path) 
     assert len(replies) == 3
 
 
+def test_a_round_does_not_wait_for_a_unit_that_waits_for_others(tmp_path: Path) -> None:
+    """m:b's tests call m:a: answered, m:b waits for m:a's flow to end before it tests and asks
+    again, so m:a's repair goes out at once, not after the settle time (60 s here)."""
+
+    async def unit_b(layer: Batching, a_done: asyncio.Event) -> list[str]:
+        first = await layer.complete(request("m:b"))
+        await a_done.wait()  # as the pipeline waits on `settled`, before testing its reply
+        second = await layer.complete(request("m:b", "repair it"))
+        layer.unit_done("m:b")
+        return [first.text, second.text]
+
+    async def go(layer: Batching) -> list[str]:
+        layer.expect([frozenset({"m:a", "m:b"})], {"m:b": frozenset({"m:a"})})
+        a_done = asyncio.Event()
+        b = asyncio.ensure_future(unit_b(layer, a_done))
+        first = await layer.complete(request("m:a"))
+        second = await layer.complete(request("m:a", "repair it"))
+        layer.unit_done("m:a")
+        a_done.set()
+        return [first.text, second.text, *await b]
+
+    with BatchServer(echo) as server:
+        started = time.monotonic()
+        texts = run(server, tmp_path / "batch.json", go)
+        assert time.monotonic() - started < 30, "a round waited for the settle time"
+        assert ids(server) == [["m:a@0", "m:b@0"], ["m:a@1"], ["m:b@1"]]
+    assert texts == [
+        "m:a@0: implement it",
+        "m:a@1: repair it",
+        "m:b@0: implement it",
+        "m:b@1: repair it",
+    ]
+
+
+def test_a_unit_not_answered_yet_is_waited_for_whatever_it_waits_for(tmp_path: Path) -> None:
+    async def go(layer: Batching) -> list[Reply]:
+        layer.expect([frozenset({"m:a", "m:b"})], {"m:b": frozenset({"m:a"})})
+        first = asyncio.ensure_future(layer.complete(request("m:a")))
+        await asyncio.sleep(0.3)
+        assert server.created == []  # m:b has not asked its first round yet
+        return list(await asyncio.gather(first, layer.complete(request("m:b"))))
+
+    with BatchServer(echo) as server:
+        run(server, tmp_path / "batch.json", go)
+        assert ids(server) == [["m:a@0", "m:b@0"]]
+
+
 def test_held_calls_go_out_after_the_settle_time_whoever_is_missing(tmp_path: Path) -> None:
     async def go(layer: Batching) -> Reply:
-        layer.expect([frozenset({"m:a", "m:never"})])
+        layer.expect([frozenset({"m:a", "m:never"})], {})
         return await layer.complete(request("m:a"))
 
     with BatchServer(echo) as server:
@@ -108,7 +156,7 @@ def test_replies_in_the_state_answer_the_same_calls_again(tmp_path: Path) -> Non
     state = tmp_path / "batch.json"
 
     async def go(layer: Batching) -> list[str]:
-        layer.expect([frozenset({"m:a"})])
+        layer.expect([frozenset({"m:a"})], {})
         first = await layer.complete(request("m:a"))
         second = await layer.complete(request("m:a", "repair it"))
         return [first.text, second.text]
@@ -119,7 +167,7 @@ def test_replies_in_the_state_answer_the_same_calls_again(tmp_path: Path) -> Non
         assert sorted(kept["replies"]) == ["m:a@0", "m:a@1"]
 
         async def changed(layer: Batching) -> list[str]:
-            layer.expect([frozenset({"m:a"})])
+            layer.expect([frozenset({"m:a"})], {})
             first = await layer.complete(request("m:a"))
             # The second call's messages differ from the stored one's: it is sent anew.
             second = await layer.complete(request("m:a", "repair it differently"))
@@ -136,7 +184,7 @@ def test_without_waiting_the_call_says_the_batch_is_pending_and_nothing_more_goe
     tmp_path: Path,
 ) -> None:
     async def go(layer: Batching) -> tuple[str, str]:
-        layer.expect([frozenset({"m:a"}), frozenset({"demo:main"})])
+        layer.expect([frozenset({"m:a"}), frozenset({"demo:main"})], {})
         with pytest.raises(BatchPending) as pending:
             await layer.complete(request("m:a"))
         layer.unit_done("m:a")
@@ -157,7 +205,7 @@ def test_a_batch_whose_poll_fails_stays_in_the_state_to_be_picked_up(tmp_path: P
     state = tmp_path / "batch.json"
 
     async def go(layer: Batching) -> str:
-        layer.expect([frozenset({"m:a"})])
+        layer.expect([frozenset({"m:a"})], {})
         with pytest.raises(ProviderError, match="server error \\(HTTP 503\\)"):
             await layer.complete(request("m:a"))
         return layer.state.in_flight[0].id
@@ -171,7 +219,7 @@ def test_a_batch_whose_poll_fails_stays_in_the_state_to_be_picked_up(tmp_path: P
         assert kept.id == batch_id and kept.custom_ids == ("m:a@0",)
 
         async def again(layer: Batching) -> str:
-            layer.expect([frozenset({"m:a"})])
+            layer.expect([frozenset({"m:a"})], {})
             return (await layer.complete(request("m:a"))).text
 
         assert run(server, state, again) == "m:a@0: implement it"

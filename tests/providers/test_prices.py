@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from filler.providers.base import Usage
-from filler.providers.prices import PRICES, cost_usd
+from filler.providers.prices import BATCH_PRICES, PRICES, cost_usd
 
 
 def test_cost_of_a_listed_model() -> None:
@@ -29,3 +29,26 @@ def test_an_unlisted_model_has_no_cost_rather_than_a_guess() -> None:
 @pytest.mark.parametrize("provider", ["local", "ollama", "replay"])
 def test_models_on_ones_own_machine_are_free(provider: str) -> None:
     assert cost_usd(provider, "anything", Usage(10_000, 10_000)) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("provider", "model", "share"),
+    [
+        ("openai", "gpt-4o-mini", 0.50),  # openai.com/api/pricing, "Batch API"
+        ("groq", "openai/gpt-oss-120b", 0.75),  # console.groq.com/docs/batch: 25 % off
+        ("groq", "llama-3.1-8b-instant", 0.75),
+    ],
+)
+def test_batch_calls_cost_the_providers_batch_share(
+    provider: str, model: str, share: float
+) -> None:
+    usage = Usage(prompt_tokens=1_000_000, completion_tokens=300_000)
+    interactive = cost_usd(provider, model, usage)
+    assert interactive is not None
+    assert cost_usd(provider, model, usage, batch=True) == pytest.approx(share * interactive)
+    assert set(BATCH_PRICES) <= set(PRICES)
+
+
+def test_a_model_whose_price_was_not_found_on_its_providers_page_has_none() -> None:
+    for batch in (False, True):
+        assert cost_usd("gemini", "gemini-3.5-flash", Usage(10, 10), batch=batch) is None
