@@ -10,10 +10,12 @@ from the providers' own pages as read on 2026-12-05:
 - OpenAI bills batch work at 50 % of its interactive price (openai.com/api/pricing, "Batch API").
 - Groq: its batch guide (https://console.groq.com/docs/batch) says "25% lower cost" and "25%
   cost discount compared to synchronous APIs"; no Groq page seen says 50 %, so 25 % it is.
-- Gemini: no entry. Google's batch-mode announcement puts batch jobs at 50 % of a model's
-  standard rate, but the standard rate of the default model (`gemini-3.5-flash`) was not found on
-  Google's own price page (https://ai.google.dev/gemini-api/docs/pricing), only in third-party
-  write-ups that disagree; so a Gemini fill, batch or not, has no cost in the run record.
+- Gemini: batch jobs at 50 % of a model's standard rate (Google's batch-mode announcement,
+  2025-07-07; https://ai.google.dev/gemini-api/docs/optimization). The standard rate of the
+  default model, `gemini-3.5-flash`, is $1.50 / $9.00 as Google's price page
+  (https://ai.google.dev/gemini-api/docs/pricing) read on 2026-10-07, in a transcription that
+  quotes it verbatim (github.com/api-evangelist/deepmind, plans/deepmind-plans-pricing.yml); the
+  page itself could not be opened from here, and other third-party write-ups disagree.
 
 A model with no batch entry has no batch cost (None): the run record does not guess one from
 the interactive price.
@@ -31,14 +33,16 @@ __all__ = ["BATCH_PRICES", "PRICES", "cost_usd"]
 PRICES: dict[tuple[str, str], tuple[float, float]] = {
     ("groq", "openai/gpt-oss-120b"): (0.15, 0.60),
     ("groq", "llama-3.1-8b-instant"): (0.05, 0.08),
+    ("gemini", "gemini-3.5-flash"): (1.50, 9.00),
     ("openai", "gpt-4o-mini"): (0.15, 0.60),
 }
 
 # The same, for calls made through the provider's batch API (rates as of 2026-12-05: OpenAI's
-# 50 % and Groq's 25 % off the prices above; see the module docstring for the sources).
+# and Gemini's 50 %, Groq's 25 % off the prices above; the module docstring has the sources).
 BATCH_PRICES: dict[tuple[str, str], tuple[float, float]] = {
     ("groq", "openai/gpt-oss-120b"): (0.1125, 0.45),
     ("groq", "llama-3.1-8b-instant"): (0.0375, 0.06),
+    ("gemini", "gemini-3.5-flash"): (0.75, 4.50),
     ("openai", "gpt-4o-mini"): (0.075, 0.30),
 }
 

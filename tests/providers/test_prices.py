@@ -37,6 +37,7 @@ def test_models_on_ones_own_machine_are_free(provider: str) -> None:
         ("openai", "gpt-4o-mini", 0.50),  # openai.com/api/pricing, "Batch API"
         ("groq", "openai/gpt-oss-120b", 0.75),  # console.groq.com/docs/batch: 25 % off
         ("groq", "llama-3.1-8b-instant", 0.75),
+        ("gemini", "gemini-3.5-flash", 0.50),  # ai.google.dev/gemini-api/docs/optimization
     ],
 )
 def test_batch_calls_cost_the_providers_batch_share(
@@ -49,6 +50,8 @@ def test_batch_calls_cost_the_providers_batch_share(
     assert set(BATCH_PRICES) <= set(PRICES)
 
 
-def test_a_model_whose_price_was_not_found_on_its_providers_page_has_none() -> None:
-    for batch in (False, True):
-        assert cost_usd("gemini", "gemini-3.5-flash", Usage(10, 10), batch=batch) is None
+def test_the_default_gemini_model_is_priced_as_googles_page_lists_it() -> None:
+    usage = Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000)
+    assert cost_usd("gemini", "gemini-3.5-flash", usage) == pytest.approx(1.50 + 9.00)
+    assert cost_usd("gemini", "gemini-3.5-flash", usage, batch=True) == pytest.approx(0.75 + 4.50)
+    assert cost_usd("gemini", "gemini-9-unknown", usage) is None
