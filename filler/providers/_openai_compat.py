@@ -458,12 +458,13 @@ class ChatCompletionsBatches(BatchApi):
         return batch_job(await self._on(job_id, self._batches.retrieve(job_id)))
 
     async def results(self, job: BatchJob, custom_ids: Sequence[str]) -> list[LineResult]:
-        # Each line of the files names its custom_id: the order sent is not needed.
+        # Each line of the files names its custom_id: the order sent is not needed. A file gone
+        # (404) takes its batch with it, as a 404 on the batch does.
         found: list[LineResult] = []
         for file_id in (job.output_file, job.error_file):
             if not file_id:
                 continue
-            text = await self.provider.translated(self.provider._file_text(file_id))
+            text = await self._on(job.id, self.provider._file_text(file_id))
             for raw in text.splitlines():
                 if raw.strip():
                     try:

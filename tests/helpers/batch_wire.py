@@ -216,6 +216,11 @@ class BatchServer:
         with self._mutex:
             del self._batches[batch_id]
 
+    def delete_file(self, file_id: str) -> None:
+        """A result file gone (deleted, or past its expiry) before it was downloaded."""
+        with self._mutex:
+            del self._files[file_id]
+
     # -- the endpoints ------------------------------------------------------------------------
 
     def _next_id(self, prefix: str) -> str:

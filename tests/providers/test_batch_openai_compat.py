@@ -196,3 +196,22 @@ def test_a_batch_the_provider_does_not_know_is_gone_not_a_missing_model(name: st
         "side, or made with another account or key)"
     )
     assert str(cancelled) == str(polled)
+
+
+@pytest.mark.parametrize("name", PROVIDERS)
+def test_a_result_file_that_is_gone_takes_its_batch_with_it(name: str) -> None:
+    lines = [BatchLine("a:f@0", request("a:f"))]
+    with BatchServer(lambda cid, body: "reply") as server:
+        job, _ = run_to_end(PROVIDERS[name], server.url, lines)
+        server.delete_file(job.output_file)
+
+        async def results_again() -> None:
+            provider = PROVIDERS[name](server.url)
+            try:
+                await provider.batches().results(job, ["a:f@0"])
+            finally:
+                await provider.aclose()
+
+        with pytest.raises(BatchGone) as gone:
+            asyncio.run(results_again())
+    assert f"batch {job.id} is gone: {name} answers 404" in str(gone.value)
