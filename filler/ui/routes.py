@@ -317,9 +317,14 @@ class _Ui:
                 "edited_stale": list(result.edited_stale),
                 "removed": list(result.removed),
                 "needs_review": list(result.needs_review),
+                "failing": list(result.failing),
                 "set_aside": [
                     f"{aside.reason}: {aside.name}"
-                    for aside in (*result.stubbed_by_signature_change, *result.dropped)
+                    for aside in (
+                        *result.stubbed_by_signature_change,
+                        *result.stubbed_by_failing_tests,
+                        *result.dropped,
+                    )
                 ],
             }
 

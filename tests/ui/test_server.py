@@ -351,4 +351,5 @@ def test_an_update_takes_a_new_spec_and_reports_what_it_added(strkit: Path) -> N
         assert kind == "done", events
         assert result["added"] == ["strkit.arith:subtract"]
         assert result["filled"] == len(STRKIT) + 1 and result["set_aside"] == []
+        assert result["failing"] == []  # every kept body's tests ran again and passed
     assert "return a - b" in (strkit / "src" / "strkit" / "arith.py").read_text()

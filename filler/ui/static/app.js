@@ -284,8 +284,9 @@ const PAGES = {
       await startJob("/api/update", {project: project(), data_file: $("data_file").value,
         vcs_ref: $("vcs_ref").value, ...settings()}, (data, type) => {
         if (type !== "done") return;
-        for (const name of ["added", "refilled", "kept", "edited_stale", "removed", "needs_review", "set_aside"]) {
-          $("update-result").append(el("dt", name.replace("_", " ")), el("dd", data[name].join(", ") || "-"));
+        const labels = {failing: "tests fail, yours to fix"};
+        for (const name of ["added", "refilled", "kept", "edited_stale", "removed", "needs_review", "failing", "set_aside"]) {
+          $("update-result").append(el("dt", labels[name] || name.replace("_", " ")), el("dd", data[name].join(", ") || "-"));
         }
         settleQueued();
       });
