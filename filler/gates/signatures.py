@@ -155,7 +155,7 @@ def overload_problem(
         if not kept:
             reason = f"{name} has no `@overload` signatures: remove the ones you added"
             return reason, sent[0]
-        if list(map(ast.dump, kept)) != list(map(ast.dump, sent)):
+        if list(map(_overload_key, kept)) != list(map(_overload_key, sent)):
             shown = "; ".join(f"`{_overload_line(k)}`" for k in kept)
             reason = f"keep the `@overload` signatures of {name} as given ({shown}), or omit them"
             return reason, _first_difference(kept, sent, sent[0])
@@ -166,6 +166,22 @@ def overload_problem(
                 reason = f"put the `@overload` signatures of {statement.name} before its code"
                 return reason, later[0]
     return None
+
+
+# However `overload` was imported: the merge keeps the module's own lines either way.
+_OVERLOAD_SPELLINGS = frozenset({"overload", "typing.overload", "typing_extensions.overload"})
+
+
+def _overload_key(node: FunctionNode) -> tuple[object, ...]:
+    """What must stay of an `@overload` signature: its kind, decorators, parameters and return,
+    not how `overload` is spelled (`@overload`, `@typing.overload`) nor its body (`...`, `pass`,
+    a docstring), which the merge never takes from a reply."""
+    decorators = tuple(
+        "overload" if ast.unparse(d) in _OVERLOAD_SPELLINGS else ast.dump(d)
+        for d in node.decorator_list
+    )
+    returns = ast.dump(node.returns) if node.returns else None
+    return type(node), decorators, ast.dump(node.args), returns
 
 
 def _overload_groups(statements: Sequence[ast.stmt]) -> dict[str, list[FunctionNode]]:

@@ -126,6 +126,17 @@ def test_a_correct_body_is_merged_into_the_implementation_alone(echoed: bool) ->
     assert namespace["load"] is namespace["parse"]
 
 
+def test_overloads_echoed_with_overload_imported_by_name_or_other_bodies_are_accepted() -> None:
+    # How people write them: `from typing import overload`, `@overload`, `pass` or a docstring.
+    echoed = (
+        OVERLOADS.replace("@typing.overload", "@overload")
+        .replace("str) -> int: ...", 'str) -> int:\n    """From text."""')
+        .replace("bytes) -> int: ...", "bytes) -> int:\n    pass")
+    )
+    merged = accepted("from typing import overload\n\n\n" + echoed + "\n\n\n" + IMPLEMENTATION)
+    assert merged == accepted(IMPLEMENTATION)  # the module's own lines, no new import
+
+
 @pytest.mark.parametrize(
     ("overloads", "reason"),
     [
