@@ -1,15 +1,18 @@
 """The benchmark's corpus: skeleton modules in the stub convention, and a correct reply per unit.
 
-Six feature modules, 50 units: 37 functions (one async, one decorated) and 13 classes, seven of
-them (`textkit.stock`) of the kinds real packages have: an exception with its own base, an
+Seven feature modules, 54 units: 39 functions (one async, one decorated) and 15 classes, seven
+of them (`textkit.stock`) of the kinds real packages have: an exception with its own base, an
 enum with a class method and a property, a frozen dataclass with static and class methods, a
 property with a setter, a class with fields, a generator and a private method the spec lists,
 one the spec gives no constructor, and one whose constructor correctly does nothing beside an
-async method. Every reply is the code a good model sends: imports, private helpers where they
-help, and the unit with real bodies. Every unit carries examples (`expression`, expected
-value) that the benchmark evaluates against the merged module, so an accepted merge is checked
-for behaviour as well as for structure. Every module has a private constant, which the
-`helper_collision` operator needs.
+async method. `textkit.convert`, rendered by the template from a spec, has `@overload` groups
+(two functions, plain, static and class methods) and aliases (`load = parse`, `Cash = Money`,
+`__radd__ = __add__`); its replies send the overloads back or not, and echo alias lines or not.
+Every reply is the code a good model sends: imports, private helpers where they help, and the
+unit with real bodies. Every unit carries examples (`expression`, expected value) that the
+benchmark evaluates against the merged module, so an accepted merge is checked for behaviour as
+well as for structure. Every module has a private constant, which the `helper_collision`
+operator needs (`textkit.convert`'s is the one line not rendered by the template).
 """
 
 from __future__ import annotations
@@ -1322,6 +1325,276 @@ class Sku:
 }
 
 
+# Issue 19: `@overload` groups and aliases, in a module exactly as the template renders them
+# (the private constant added, which `helper_collision` needs). Replies send the overloads
+# back or leave them out, and echo the class's alias lines or not.
+CONVERT = '''"""Conversions with overloads and aliases."""
+
+from __future__ import annotations
+
+import typing
+
+__all__ = ["BASE", "Cash", "Money", "Pair", "first", "load", "parse"]
+
+BASE = 10
+"""The default base."""
+
+_MINUS = "-"
+
+
+@typing.overload
+def parse(value: str, base: int = BASE) -> int: ...
+
+
+@typing.overload
+def parse(value: bytes, base: int = BASE) -> int: ...
+
+
+def parse(value: str | bytes, base: int = BASE) -> int:
+    """Parse an int from text or bytes.
+
+    Examples:
+        >>> parse('12')
+        12
+    """
+    raise NotImplementedError
+
+
+@typing.overload
+def first(items: str) -> str | None: ...
+
+
+@typing.overload
+def first(items: list[int]) -> int | None: ...
+
+
+def first(items: str | list[int]) -> str | int | None:
+    """The first item, None for none.
+
+    Examples:
+        >>> first('ab')
+        'a'
+    """
+    raise NotImplementedError
+
+
+class Money:
+    """An amount of cents."""
+
+    def __init__(self, cents: int) -> None:
+        """Create a new Money."""
+        raise NotImplementedError
+
+    @typing.overload
+    def scaled(self, factor: int) -> int: ...
+
+    @typing.overload
+    def scaled(self, factor: float) -> float: ...
+
+    def scaled(self, factor: int | float) -> int | float:
+        """The cents times factor.
+
+        Examples:
+            >>> three.scaled(2)
+            6
+            >>> # for all n = st.integers(-5, 5):
+            >>> three.scaled(n) == 3 * n
+            True
+        """
+        raise NotImplementedError
+
+    @staticmethod
+    @typing.overload
+    def of(value: int) -> Money: ...
+
+    @staticmethod
+    @typing.overload
+    def of(value: str) -> Money: ...
+
+    @staticmethod
+    def of(value: int | str) -> Money:
+        """Money from cents or a text of cents.
+
+        Examples:
+            >>> Money.of('5').cents
+            5
+        """
+        raise NotImplementedError
+
+    def __add__(self, other: Money) -> Money:
+        """The sum."""
+        raise NotImplementedError
+
+    def __mul__(self, factor: int) -> Money:
+        """The amount times factor."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        """Same cents."""
+        raise NotImplementedError
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+
+
+class Pair:
+    """Two ints, left and right."""
+
+    def __init__(self, left: int, right: int) -> None:
+        """Create a new Pair."""
+        raise NotImplementedError
+
+    @typing.overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @typing.overload
+    def __getitem__(self, index: slice) -> tuple[int, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> int | tuple[int, ...]:
+        """One side by position, or a slice of both."""
+        raise NotImplementedError
+
+    @classmethod
+    @typing.overload
+    def of(cls, value: int) -> Pair: ...
+
+    @classmethod
+    @typing.overload
+    def of(cls, value: tuple[int, int]) -> Pair: ...
+
+    @classmethod
+    def of(cls, value: int | tuple[int, int]) -> Pair:
+        """A pair of value twice, or of the tuple's two ints."""
+        raise NotImplementedError
+
+    def swapped(self) -> Pair:
+        """The pair with its sides exchanged."""
+        raise NotImplementedError
+
+    def __add__(self, other: Pair) -> Pair:
+        """The sum, side by side."""
+        raise NotImplementedError
+
+    flipped = swapped
+    __radd__ = __add__
+
+
+load = parse
+"""Alias of `parse`."""
+Cash = Money
+"""Money under its other name."""
+'''
+
+CONVERT_REPLIES: Replies = {
+    "parse": (
+        """def parse(value: str | bytes, base: int = BASE) -> int:
+    text = value.decode() if isinstance(value, bytes) else value
+    return int(text.strip(), base)
+
+
+load = parse
+""",
+        (
+            ("parse('12')", 12),
+            ("parse(b' 7')", 7),
+            ("parse('ff', 16)", 255),
+            ("load('3')", 3),
+        ),
+    ),
+    "first": (
+        """from typing import overload
+
+
+@overload
+def first(items: str) -> str | None: ...
+
+
+@overload
+def first(items: list[int]) -> int | None: ...
+
+
+def first(items):
+    for item in items:
+        return item
+    return None
+""",
+        (("first('ab')", "a"), ("first([3, 4])", 3), ("first([]) is None", True)),
+    ),
+    "Money": (
+        """class Money:
+    def __init__(self, cents: int) -> None:
+        self.cents = cents
+
+    @typing.overload
+    def scaled(self, factor: int) -> int: ...
+
+    @typing.overload
+    def scaled(self, factor: float) -> float: ...
+
+    def scaled(self, factor: int | float) -> int | float:
+        return self.cents * factor
+
+    @staticmethod
+    @typing.overload
+    def of(value: int) -> Money: ...
+
+    @staticmethod
+    @typing.overload
+    def of(value: str) -> Money: ...
+
+    @staticmethod
+    def of(value: int | str) -> Money:
+        return Money(int(value))
+
+    def __add__(self, other: Money) -> Money:
+        return Money(self.cents + other.cents)
+
+    def __mul__(self, factor: int) -> Money:
+        return Money(self.cents * factor)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Money) and other.cents == self.cents
+
+    __radd__ = __add__
+    __rmul__ = __mul__
+""",
+        (
+            ("[Money(3).scaled(2), Money(3).scaled(0.5)]", [6, 1.5]),
+            ("Money.of('5').cents", 5),
+            ("[(Money(1) + Money(2)).cents, (3 * Money(2)).cents]", [3, 6]),
+            ("Cash(4) == Money(4)", True),
+        ),
+    ),
+    "Pair": (
+        """class Pair:
+    def __init__(self, left, right):
+        self.left = left
+        self.right = right
+
+    def __getitem__(self, index):
+        return (self.left, self.right)[index]
+
+    @classmethod
+    def of(cls, value):
+        if isinstance(value, int):
+            return cls(value, value)
+        return cls(*value)
+
+    def swapped(self):
+        return Pair(self.right, self.left)
+
+    def __add__(self, other):
+        return Pair(self.left + other.left, self.right + other.right)
+""",
+        (
+            ("[Pair(1, 2)[0], Pair(1, 2)[:]]", [1, (1, 2)]),
+            ("[Pair.of(3)[:], Pair.of((1, 2)).flipped()[:]]", [(3, 3), (2, 1)]),
+            ("(Pair(1, 2) + Pair(3, 4))[:]", (4, 6)),
+        ),
+    ),
+}
+
+
 def _entries() -> tuple[Entry, ...]:
     modules: list[tuple[str, str, Replies]] = [
         ("textkit.text", TEXT, TEXT_REPLIES),
@@ -1330,6 +1603,7 @@ def _entries() -> tuple[Entry, ...]:
         ("textkit.parsing", PARSING, PARSING_REPLIES),
         ("textkit.structures", STRUCTURES, STRUCTURE_REPLIES),
         ("textkit.stock", STOCK, STOCK_REPLIES),
+        ("textkit.convert", CONVERT, CONVERT_REPLIES),
     ]
     return tuple(
         Entry(module, skeleton, qualname, reply, examples)

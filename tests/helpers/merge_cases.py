@@ -121,15 +121,31 @@ def structure_problems(before: str, after: str, unit: Unit) -> list[str]:
 
 
 def _is_unit(statement: ast.stmt, unit: Unit) -> bool:
+    """Whether the statement is the unit: its class, or its function's implementation (its
+    `@overload` signatures are structure the spec fixed, like any other statement)."""
     return (
         isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         and statement.name == unit.qualname
+        and not _is_overload(statement)
+    )
+
+
+def _is_overload(statement: ast.stmt) -> bool:
+    # Written here rather than imported from filler: the oracle must not share the code it judges.
+    decorators = getattr(statement, "decorator_list", [])
+    return any(
+        (d.attr if isinstance(d, ast.Attribute) else getattr(d, "id", None)) == "overload"
+        for d in decorators
     )
 
 
 def _targets(node: ast.stmt, unit: Unit) -> list[Function]:
     if isinstance(node, ast.ClassDef):
-        return [s for s in node.body if isinstance(s, Function) and s.name in unit.targets]
+        return [
+            s
+            for s in node.body
+            if isinstance(s, Function) and s.name in unit.targets and not _is_overload(s)
+        ]
     assert isinstance(node, Function)
     return [node]
 
@@ -334,10 +350,16 @@ def _reindent(code: str, step: str) -> str:
 
 
 def _echo_module(case: Case) -> str:
-    """The whole skeleton sent back, with the unit replaced by the reply's code."""
-    unit = case.unit
-    node = next(s for s in ast.parse(case.skeleton).body if _is_unit(s, unit))
-    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    """The whole skeleton sent back, with the unit (and its `@overload` signatures, which the
+    reply sends back or leaves out) replaced by the reply's code."""
+    body = ast.parse(case.skeleton).body
+    start = next(index for index, s in enumerate(body) if _is_unit(s, case.unit))
+    node = body[start]
+    while start and _is_overload(body[start - 1]) and _bound(body[start - 1]) == {case.qualname}:
+        start -= 1
+    first = min(
+        [body[start].lineno, *(d.lineno for d in getattr(body[start], "decorator_list", []))]
+    )
     lines = case.skeleton.split("\n")
     lines[first - 1 : node.end_lineno] = case.code.rstrip("\n").split("\n")
     return "\n".join(lines)

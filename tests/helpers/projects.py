@@ -9,8 +9,9 @@
 - `render(spec, dest, template=...)` runs the real Copier in-process, as
   `copier copy --trust --defaults --data-file` does.
 - `ProjectVenv` is a virtual environment holding what a rendered project needs to check itself
-  (pytest, ruff, mkdocs); `project_venv` is the session fixture that builds it once.
-  `ProjectVenv.check(project)` runs the project's ruff and pytest with its `src/` on the path.
+  (pytest, ruff, mkdocs, hypothesis for property examples); `project_venv` is the session
+  fixture that builds it once. `ProjectVenv.check(project)` runs the project's ruff and pytest
+  with its `src/` on the path.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ CONSTRAINTS = CHECKOUT / "requirements" / "constraints.txt"
 PROJECT_TOOLS = (
     "pytest>=8",
     "ruff>=0.17,<0.18",
+    "hypothesis>=6",
     "mkdocs>=1.6",
     "mkdocstrings[python]>=0.26",
     "hatchling>=1.27",
@@ -156,6 +158,9 @@ class ProjectVenv:
         env["VIRTUAL_ENV"] = str(self.root)
         env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # Property examples would leave a `.hypothesis/` database in the project, and tests compare
+        # project trees: hypothesis keeps it beside the venv instead.
+        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(self.root.parent / "hypothesis")
         if project is not None:
             env["PYTHONPATH"] = str(project / "src")
         return env

@@ -2,7 +2,8 @@
 
 Hypothesis builds skeletons with stub and hand-written functions, classes with stub, filled,
 abstract and private methods (hand-written, or stubs the spec lists), static and class methods,
-properties with setters, Protocols, decorators, async defs, generators, nested defs, comments in
+properties with setters, `@overload` groups of functions and methods, aliases of functions and of
+methods (`name = other`), Protocols, decorators, async defs, generators, nested defs, comments in
 every place and a `__main__` block; picks a stub unit and writes a correct reply for it (nested
 defs, loops, generators, imports, private helper functions and constants, multi-line strings),
 then sends that reply through one fault operator of tests/helpers/merge_cases.py. The
@@ -40,6 +41,7 @@ HEADER = '''"""{doc}"""
 
 import functools
 import math
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import Protocol
@@ -58,6 +60,7 @@ PARAMETERS = [
 RETURNS = ["", " -> int", " -> list[str]", " -> None", " -> Iterable[str]"]
 DOCS = ["Do one thing.", "Ünïcode — docs “quoted”.", 'Quotes \\" and \\\\ backslashes.']
 COMMENTS = ["", "  # the spec's example", "  # noqa: E501"]
+OVERLOADS = [("x: int", " -> int"), ("x: str", " -> str")]
 
 
 @dataclass(frozen=True)
@@ -70,14 +73,22 @@ class Function:
     comment: str
     stub: bool
     doc: str
+    overloaded: bool = False  # two `@overload` signatures before it, as the template writes them
 
-    def header(self, method: str = "") -> str:
+    def header(self, method: str = "", parameters: str | None = None, returns: str = "") -> str:
         keyword = "async def" if self.is_async else "def"
-        parameters = ", ".join(p for p in (method, self.parameters) if p)
-        return f"{keyword} {self.name}({parameters}){self.returns}:"
+        own = self.parameters if parameters is None else parameters
+        listed = ", ".join(p for p in (method, own) if p)
+        return f"{keyword} {self.name}({listed}){returns or self.returns}:"
 
     def render(self, indent: str, method: str = "") -> str:
-        lines = [self.decorator] if self.decorator else []
+        lines = []
+        if self.overloaded:
+            for parameters, returns in OVERLOADS:
+                lines += [self.decorator] if self.decorator else []
+                lines += ["@typing.overload", f"{self.header(method, parameters, returns)} ..."]
+                lines += [""] if indent else ["", ""]
+        lines += [self.decorator] if self.decorator else []
         lines.append(self.header(method) + self.comment)
         lines += [
             f'    """{self.doc}',
@@ -123,6 +134,7 @@ class Klass:
     abstract: bool
     footer: bool
     extras: tuple[str, ...] = ()  # PROPERTY, LISTED_PRIVATE
+    alias: bool = False  # `alias_m0 = m0` after the methods
 
     def render(self) -> str:
         base = "(ABC)" if self.abstract else ""
@@ -133,6 +145,8 @@ class Klass:
             lines += ["", method.render("    ", "self")]
         for extra in self.extras:
             lines += ["", extra]
+        if self.alias:
+            lines += ["", f"    alias_m0 = {self.methods[0].name}"]
         if self.abstract:
             lines += ["", "    @abstractmethod", "    def area(self) -> float:"]
             lines += ["        raise NotImplementedError"]
@@ -166,6 +180,7 @@ def functions(draw: st.DrawFn, name: str, stub: bool | None = None, top: bool = 
         comment=draw(st.sampled_from(COMMENTS)),
         stub=draw(st.booleans()) if stub is None else stub,
         doc=draw(st.sampled_from(DOCS)),
+        overloaded=draw(st.booleans()),
     )
 
 
@@ -183,6 +198,7 @@ def classes(draw: st.DrawFn, name: str) -> Klass:
         draw(st.booleans()),
         draw(st.booleans()),
         tuple(sorted(extras)),
+        draw(st.booleans()),
     )
 
 
@@ -209,6 +225,8 @@ def modules(draw: st.DrawFn) -> tuple[str, list[str]]:
         function = draw(functions("f_last", stub=True))
         parts.append(function.render(""))
         stubs.append(function.name)
+    aliased = [name for name in stubs if draw(st.booleans())]
+    parts += [f'alias_{name} = {name}\n"""Alias of `{name}`."""' for name in aliased]
     if draw(st.booleans()):
         parts.append(MAIN)
     names = ", ".join(f'"{name}"' for name in stubs)
@@ -254,7 +272,11 @@ def cases(draw: st.DrawFn) -> Case:
             # A setter is the `def` right after its `@value.setter`.
             name, _, accessor = target.partition(".")
             marker = f"@{target}" if accessor else f"def {name}("
-            index = next(i for i, line in enumerate(lines) if marker in line and i > start)
+            index = next(
+                i
+                for i, line in enumerate(lines)
+                if marker in line and i > start and "@typing.overload" not in lines[i - 1]
+            )
             index += 1 if accessor else 0
             while lines[index - 1].strip().startswith("@"):
                 index -= 1
@@ -315,3 +337,64 @@ def test_reset_to_stub_undoes_a_fill(case: Case) -> None:
     again = next(u for u in find_units(reset, MODULE, PATH) if u.qualname == case.qualname)
     assert again.is_stub
     assert again.spec_hash == case.unit.spec_hash
+
+
+OVERLOADED = '''"""Overloads and aliases."""
+
+import typing
+
+__all__ = ["Pair", "load", "parse"]
+
+
+@typing.overload
+def parse(value: str) -> int: ...
+
+
+@typing.overload
+def parse(value: bytes) -> int: ...
+
+
+def parse(value: str | bytes) -> int:
+    """Parse an int."""
+    raise NotImplementedError
+
+
+class Pair:
+    """Two ints."""
+
+    @typing.overload
+    def get(self, index: int) -> int: ...
+
+    @typing.overload
+    def get(self, index: slice) -> tuple[int, ...]: ...
+
+    def get(self, index: int | slice) -> int | tuple[int, ...]:
+        """One side, or a slice of both."""
+        raise NotImplementedError
+
+    fetch = get
+
+
+load = parse
+"""Alias of `parse`."""
+'''
+
+
+def test_the_oracle_takes_the_implementation_as_target_and_the_rest_as_structure() -> None:
+    replies = {
+        "parse": "def parse(value):\n    return int(value)\n",
+        "Pair": "class Pair:\n    def get(self, index):\n        return (1, 2)[index]\n",
+    }
+    for qualname, code in replies.items():
+        case = Case(OVERLOADED, qualname, code)
+        verdict = judge_reply(case, OPERATORS[0].apply(case))
+        assert isinstance(verdict, Accepted), verdict
+        merged = verdict.module_source
+        assert structure_problems(OVERLOADED, merged, case.unit) == []
+        for old, new in [
+            ("def parse(value: bytes) -> int: ...", "def parse(value: bytearray) -> int: ..."),
+            ("def get(self, index: slice) -> tuple[int, ...]: ...", "def get(self, index): ..."),
+            ("    fetch = get", "    fetch = None"),
+            ("load = parse", "load = int"),
+        ]:
+            assert structure_problems(OVERLOADED, merged.replace(old, new), case.unit), old

@@ -180,25 +180,46 @@ def test_a_scenario_renders_as_its_statements_in_the_test_and_the_docstring() ->
         "assert s.total == 1"
     )
     remove = by_name(stock.classes[0].methods, "remove")
-    assert remove.docstring.endswith(
+    assert (
         "    >>> s = Stock(capacity=5)\n"
         "    >>> assert s.add(Item('A1', 'Apple'), 2) == 2\n"
         "    >>> assert s.remove('A1') == 1\n"
         "    >>> assert s.total == 1\n"
-        '"""'
+        "    >>> # for all n"
+    ) in remove.docstring
+
+
+def test_the_inventory_property_gets_a_fresh_fixture_for_every_drawn_value() -> None:
+    test = next(t for t in views()["stock"].tests if t.name == "test_stock_remove_5")
+    assert (test.given, test.fixtures) == (("n",), ())
+    assert test.decorators == ("given(n=st.integers(min_value=1, max_value=6))",)
+    assert test.body == (
+        "with fresh_stocked() as stocked:\n"
+        "    before = stocked.total\n"
+        "    stocked.add(Item('C3', 'Plum'), n)\n"
+        "    stocked.remove('C3', n)\n"
+        "    assert stocked.total == before"
     )
 
 
 def test_a_fixture_yields_its_value_between_setup_and_teardown() -> None:
-    stock = views()["stock"]
-    (fixture,) = stock.fixtures
-    assert (fixture.name, fixture.body) == (
-        "stocked",
+    # A property uses `stocked`, so its code is a context manager the pytest fixture enters.
+    fresh, fixture = views()["stock"].fixtures
+    assert (fresh.name, fresh.decorators, fresh.body) == (
+        "fresh_stocked",
+        ("contextlib.contextmanager",),
         "s = Stock(capacity=10)\n"
         "s.add(Item('A1', 'Apple'), 3)\n"
         "s.add(Item('B2', 'Pear'))\n"
-        "yield s\n"
-        "s.counts.clear()",
+        "try:\n"
+        "    yield s\n"
+        "finally:\n"
+        "    s.counts.clear()",
+    )
+    assert (fixture.name, fixture.decorators, fixture.body) == (
+        "stocked",
+        ("pytest.fixture",),
+        "with fresh_stocked() as value:\n    yield value",
     )
 
 
@@ -209,7 +230,7 @@ def test_only_tests_that_read_a_fixture_take_it() -> None:
     assert tests["test_stock_total_1"].fixtures == ()
     assert build_view(validate_spec(inventory())).has_fixtures
     without = changed("features.2.fixtures", [])
-    for k, e in [(2, 1), (3, 2)]:
+    for k, e in [(1, 4), (2, 1), (3, 2)]:
         del without["features"][2]["classes"][0]["methods"][k]["examples"][e]
     report = without["features"][3]["classes"][0]
     del report["fixtures"], report["methods"][0]["examples"][0]  # its class fixture's use
@@ -231,7 +252,7 @@ def test_a_property_is_a_given_decorated_test_and_a_for_all_doctest() -> None:
     assert (test.given, test.decorators) == (("u",), ("given(u=st.sampled_from(Unit))",))
     assert test.body == "n = 0\nassert u.value"
     assert "from hypothesis import strategies as st" in view.test_imports
-    assert reports.has_properties and not build_view(validate_spec(inventory())).has_properties
+    assert reports.has_properties and build_view(validate_spec(inventory())).has_properties
     cached = view.functions[0].docstring
     assert ">>> # for all u = st.sampled_from(Unit):\n    >>> n = 0\n" in cached
     assert "    >>> u.value\n    True\n" in cached
