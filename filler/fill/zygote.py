@@ -5,7 +5,9 @@ so it imports nothing of filler: the standard library and pytest only. It import
 plugins, the modules it is told to preload and the runner's own plugin (`return_check`, given
 as source), runs one empty test session so that pytest's
 own lazily imported modules are loaded too, then serves requests, one JSON line each on stdin:
-for each it forks a child that takes the candidate's environment, directory and limits, runs
+for each it compiles the project's own modules that changed (`_compile_project`: the package's
+`__init__` imports every feature, which each child would compile again), forks a child that
+takes the candidate's environment, directory and limits, runs
 `pytest.main` on the unit's node ids and writes the cases pytest's junit reporter built (as
 JSON, never as an XML file) to a pipe of its own. Once the child has ended, every other process
 of the sandbox's PID namespace is killed and every writable place is put back as it was, so
@@ -22,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import hashlib
 import json
 import os
 import resource
@@ -32,6 +35,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable
+from types import CodeType
 from typing import Any, TypeVar
 
 _PR_SET_DUMPABLE = 4
@@ -42,6 +46,10 @@ _DRAIN_SECONDS = 1.0
 _WRITABLE = ("/tmp", "/dev", "/dev/shm")
 _WARM_UP = "/tmp/filler-warm-up"
 _T = TypeVar("_T")
+# The project's modules as the zygote compiled them, by path in the view: (sha1 of the source
+# bytes, code). A child takes one only for those very bytes; a candidate's own files are never
+# in it (the zygote compiles no code a model wrote before its tests have passed).
+_COMPILED: dict[str, tuple[bytes, CodeType]] = {}
 
 
 def main() -> None:
@@ -57,6 +65,7 @@ def main() -> None:
     try:
         base_path = _warm_up(preload)
         _load_plugin(plugin, plugin_source)
+        _share_compiled_modules()
     except BaseException as exc:  # whatever stops it, warm runs are impossible: say why
         _send(control_out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         return
@@ -111,6 +120,53 @@ def _load_plugin(name: str, source: str) -> None:
     sys.modules[name] = module
 
 
+def _share_compiled_modules() -> None:
+    """Have every import from source look in `_COMPILED` first: a child inherits it."""
+    from importlib.machinery import SourceFileLoader
+
+    compile_source = SourceFileLoader.source_to_code
+
+    def source_to_code(self: Any, data: bytes, path: str, *, _optimize: int = -1) -> CodeType:
+        known = _COMPILED.get(path)
+        if known is not None and _optimize == -1 and known[0] == hashlib.sha1(data).digest():
+            return known[1]
+        return compile_source(self, data, path, _optimize=_optimize)
+
+    SourceFileLoader.source_to_code = source_to_code  # type: ignore[method-assign,assignment]
+
+
+def _compile_project(view: str) -> None:
+    """Compile the project's modules under `view`/src that are new or changed since the last
+    request, and forget those gone. Only files that resolve outside the view are compiled: the
+    project's own, linked in; what the candidate wrote stays for its child to compile."""
+    inside = os.path.realpath(view) + os.sep
+    seen, walked = set(), set()
+    for directory, subdirectories, names in os.walk(os.path.join(view, "src"), followlinks=True):
+        walked.add(os.path.realpath(directory))  # a link back up is walked once, not forever
+        subdirectories[:] = [
+            d
+            for d in subdirectories
+            if d != "__pycache__" and os.path.realpath(os.path.join(directory, d)) not in walked
+        ]
+        for name in names:
+            path = os.path.join(directory, name)
+            if not name.endswith(".py") or os.path.realpath(path).startswith(inside):
+                continue
+            try:
+                with open(path, "rb") as source:
+                    data = source.read()
+            except OSError:  # a link to a file since deleted: the child finds no module either
+                continue
+            seen.add(path)
+            digest = hashlib.sha1(data).digest()
+            if _COMPILED.get(path, (b"",))[0] != digest:
+                _COMPILED.pop(path, None)
+                with contextlib.suppress(SyntaxError, ValueError):
+                    _COMPILED[path] = (digest, compile(data, path, "exec", dont_inherit=True))
+    for path in _COMPILED.keys() - seen:
+        del _COMPILED[path]
+
+
 def _remember_metadata() -> None:
     """Read each installed distribution's metadata files once, for every child to share.
 
@@ -149,6 +205,7 @@ def _remembered(compute: Callable[..., _T]) -> Callable[..., _T]:
 def _serve(
     request: dict[str, Any], base_path: list[str], control: tuple[int, int]
 ) -> dict[str, Any]:
+    _compile_project(request["cwd"])
     output_read, output_write = os.pipe()
     results_read, results_write = os.pipe()
     pid = os.fork()

@@ -287,6 +287,41 @@ def test_the_project_shows_only_what_a_copy_would_hold(project: Path, runner: Wa
     assert runner.cold_runs == 0
 
 
+def test_a_project_module_changed_between_candidates_is_never_run_stale(tmp_path: Path) -> None:
+    # The zygote compiles the project's modules once for its children: a module rewritten in
+    # the same second, at the same size (what a timestamp-checked .pyc would miss), must be run
+    # as it is now.
+    project = build_file_tree(
+        tmp_path / "project",
+        {
+            "pyproject.toml": '[project]\nname = "pkg"\nversion = "0"\n',
+            "src/pkg/__init__.py": "from pkg import consts\n",
+            "src/pkg/consts.py": "FACTOR = 2\n",
+            "src/pkg/mod.py": "def double(x: int) -> int:\n    raise NotImplementedError\n",
+            "tests/__init__.py": "",
+            "tests/test_mod.py": "from pkg import consts\nfrom pkg.mod import double\n\n\n"
+            "def test_double():\n    assert double(3) == 3 * consts.FACTOR\n",
+        },
+    )
+    runner = WarmRunner(project, size=1, sandbox=SandboxMode.BWRAP)
+    candidate = {Path("src/pkg/mod.py"): "def double(x: int) -> int:\n    return 2 * x\n"}
+    ids = ["tests/test_mod.py::test_double"]
+
+    async def main() -> list[TestRun]:
+        try:
+            runs = [await runner.run_tests(candidate, ids, timeout=10)]
+            (project / "src/pkg/consts.py").write_text("FACTOR = 3\n")
+            runs.append(await runner.run_tests(candidate, ids, timeout=10))
+            return runs
+        finally:
+            await runner.close()
+
+    before, after = asyncio.run(main())
+    assert [r.outcome for r in before.results] == ["passed"], before
+    assert [r.outcome for r in after.results] == ["failed"], after  # 6 != 9: consts is new
+    assert runner.cold_runs == 0
+
+
 def test_the_view_links_everything_but_the_candidate(project: Path, tmp_path: Path) -> None:
     (project / ".git").mkdir()
     files = {Path("src/pkg/mod.py"): "x = 1\n", DESIGNED: "y = 2\n"}
