@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Protocol
 
@@ -431,6 +431,12 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _warm_up(format_code: Callable[[str], str], lint_code: Callable[[str], Linted]) -> None:
+    """Format and lint a line once, in a worker before its first reply: its ruff servers (and
+    the probe of the project's settings) start during the first calls, not after them."""
+    lint_code(format_code("x = 1\n"))
+
+
 def _guarded_tests(root: Path) -> tuple[Path, ...]:
     """The test modules and every conftest, present or where one would take effect."""
     tests = root / "tests"
@@ -549,7 +555,7 @@ async def fill_project(
     options: FillOptions,
     selection: Selection,
     progress: Progress,
-    format_code: Callable[[str], str] = lambda code: code,
+    format_code: Callable[[str], str] = str,
     lint_code: Callable[[str], Linted] = Linted,
 ) -> RunRecord:
     """Fill the jobs of `selection` (`selection.select`, made by the caller, which also keeps
@@ -561,7 +567,8 @@ async def fill_project(
     units, jobs = selection.units, selection.jobs
     guarded_tests = _guarded_tests(project.root)
     baseline = Baseline.of(project.root, [*{m.path for m, _ in units}, *guarded_tests])
-    async with Workers.for_jobs(min(options.jobs, len(jobs))) as workers:
+    warm_up = partial(_warm_up, format_code, lint_code)
+    async with Workers.for_jobs(min(options.jobs, len(jobs)), warm_up) as workers:
         run = _Run(
             project=project,
             provider=provider,

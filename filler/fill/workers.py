@@ -64,28 +64,35 @@ def _ready() -> None:
     return None
 
 
-def _start_pool(processes: int) -> ProcessPoolExecutor:
+def _start_pool(processes: int, warm_up: Callable[[], object]) -> ProcessPoolExecutor:
     # forkserver: never fork a process that has threads; it imports the core once and forks
     # the workers from there.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["filler.fill.flow"])
     pool = ProcessPoolExecutor(processes, mp_context=context, initializer=_ignore_interrupts)
-    wait([pool.submit(_ready) for _ in range(processes)])
+    # One task per worker, each busy long enough that the next goes to another worker; one
+    # that fails only leaves that worker cold.
+    wait([pool.submit(warm_up) for _ in range(processes)])
     return pool
 
 
 class Workers:
-    """Runs pure functions in a pool of `processes` workers once it is up, inline before."""
+    """Runs pure functions in a pool of `processes` workers once it is up, inline before.
 
-    def __init__(self, processes: int) -> None:
+    `warm_up` runs in each worker as the pool starts, while the run's first calls are out: what
+    a worker would otherwise start on the first reply it judges (its ruff servers) is ready.
+    """
+
+    def __init__(self, processes: int, warm_up: Callable[[], object] = _ready) -> None:
         self._processes = processes
+        self._warm_up = warm_up
         self._pool: Future[ProcessPoolExecutor] | None = None
         self._launch: asyncio.TimerHandle | None = None
         self._closed = threading.Event()
 
     @classmethod
-    def for_jobs(cls, jobs: int) -> Workers:
-        return cls(min(jobs, os.cpu_count() or 1))
+    def for_jobs(cls, jobs: int, warm_up: Callable[[], object] = _ready) -> Workers:
+        return cls(min(jobs, os.cpu_count() or 1), warm_up)
 
     async def run(self, function: Callable[..., T], *args: object) -> T:
         if self._pool is None or not self._pool.done():
@@ -95,7 +102,7 @@ class Workers:
 
     def _start(self, started: Future[ProcessPoolExecutor]) -> None:
         try:
-            pool = _start_pool(self._processes)
+            pool = _start_pool(self._processes, self._warm_up)
             started.set_result(pool)
             if self._closed.is_set():  # the run ended while the pool was starting
                 _close(pool)

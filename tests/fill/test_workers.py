@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from filler.fill.workers import Workers, _starting
@@ -41,6 +42,27 @@ def test_work_moves_to_the_pool_once_it_is_up() -> None:
     first, seen = asyncio.run(main())
     assert first == os.getpid()
     assert seen - {os.getpid()}, "the pool never took any work"
+
+
+def _warmed(marks: Path) -> None:
+    (marks / str(os.getpid())).touch()
+    time.sleep(0.2)  # as long as starting a ruff server, so the next worker takes the next one
+
+
+def test_each_worker_warms_up_before_its_first_task(tmp_path: Path) -> None:
+    async def main() -> set[int]:
+        async with Workers(2, partial(_warmed, tmp_path)) as workers:
+            deadline = time.monotonic() + 60
+            seen: set[int] = set()
+            while len(seen) < 2 and time.monotonic() < deadline:
+                seen.add(await workers.run(os.getpid))
+                seen.discard(os.getpid())  # inline, before the pool is up
+                await asyncio.sleep(0.05)
+            return seen
+
+    workers = asyncio.run(main())
+    assert len(workers) == 2, "the pool never used both workers"
+    assert {int(mark.name) for mark in tmp_path.iterdir()} == workers
 
 
 def test_one_process_runs_inline() -> None:
