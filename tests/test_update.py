@@ -148,35 +148,47 @@ class Workspace:
         git(self.project, "add", "-A")
         git(self.project, "commit", "-q", "-m", message)
 
+    @classmethod
+    def filled(
+        cls, root: Path, spec: Mapping[str, Any], replies: Mapping[str, list[str]]
+    ) -> Workspace:
+        """The template tagged v1, and a project rendered from `spec` with it, every unit of
+        `replies` filled, committed."""
+        template = git_repo(template_copy(root / "template"), "v1")
+        git(template, "tag", "v1")
+        space = cls(template, root / "project", root)
+        render(spec, space.project, template=template, vcs_ref="v1")
+        git_repo(space.project, "render")
+        run = api.fill(space.project, space.flags(replies))
+        assert sorted(u.unit for u in run.filled) == sorted(replies), [
+            (u.unit, u.reason) for u in run.units
+        ]
+        space.commit("fill")
+        return space
+
+    def copied(self, tmp_path: Path) -> Workspace:
+        """A copy in `tmp_path` whose project records its own copy of the template."""
+        shutil.copytree(self.tmp, tmp_path, dirs_exist_ok=True, symlinks=True)
+        space = Workspace(tmp_path / "template", tmp_path / "project", tmp_path)
+        answers = space.read(".copier-answers.yml")
+        assert f"_src_path: {self.template}\n" in answers
+        build_file_tree(
+            space.project,
+            {".copier-answers.yml": answers.replace(str(self.template), str(space.template))},
+        )
+        space.commit("use this test's template")
+        return space
+
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The template tagged v1, and a project rendered from it, filled and committed (once)."""
-    root = tmp_path_factory.mktemp("baseline")
-    template = git_repo(template_copy(root / "template"), "v1")
-    git(template, "tag", "v1")
-    space = Workspace(template, root / "project", root)
-    render(SPEC, space.project, template=template, vcs_ref="v1")
-    git_repo(space.project, "render")
-    run = api.fill(space.project, space.flags(REPLIES))
-    assert sorted(u.unit for u in run.filled) == list(FILLED)
-    space.commit("fill")
-    return space
+    return Workspace.filled(tmp_path_factory.mktemp("baseline"), SPEC, REPLIES)
 
 
 @pytest.fixture
 def space(baseline: Workspace, tmp_path: Path) -> Workspace:
-    """A copy of the baseline whose project records its own copy of the template."""
-    shutil.copytree(baseline.tmp, tmp_path, dirs_exist_ok=True, symlinks=True)
-    space = Workspace(tmp_path / "template", tmp_path / "project", tmp_path)
-    answers = space.read(".copier-answers.yml")
-    assert f"_src_path: {baseline.template}\n" in answers
-    build_file_tree(
-        space.project,
-        {".copier-answers.yml": answers.replace(str(baseline.template), str(space.template))},
-    )
-    space.commit("use this test's template")
-    return space
+    return baseline.copied(tmp_path)
 
 
 def assert_clean_merge(project: Path) -> None:

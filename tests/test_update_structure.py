@@ -12,7 +12,6 @@ import ast
 import copy
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -25,7 +24,7 @@ import pytest
 from filler import api
 from filler.lockfile import LOCK_VERSION, read_lock
 from filler.source.units import version_2_hashes
-from tests.helpers.projects import build_file_tree, git, git_repo, render, template_copy
+from tests.helpers.projects import build_file_tree, git
 from tests.test_update import Workspace, assert_clean_merge, fenced
 
 
@@ -101,32 +100,14 @@ UNITS = ("examples.cart_demo:main", "shop.cart:Bag", "shop.cart:Line")
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     """The template tagged v1, and a project rendered from it, filled and committed (once)."""
-    root = tmp_path_factory.mktemp("structure")
-    template = git_repo(template_copy(root / "template"), "v1")
-    git(template, "tag", "v1")
-    space = Workspace(template, root / "project", root)
-    render(SPEC, space.project, template=template, vcs_ref="v1")
-    git_repo(space.project, "render")
-    run = api.fill(space.project, space.flags(REPLIES))
-    assert sorted(u.unit for u in run.filled) == list(UNITS), [
-        (u.unit, u.reason) for u in run.units
-    ]
-    space.commit("fill")
+    space = Workspace.filled(tmp_path_factory.mktemp("structure"), SPEC, REPLIES)
+    assert sorted(REPLIES) == list(UNITS)
     return space
 
 
 @pytest.fixture
 def space(baseline: Workspace, tmp_path: Path) -> Workspace:
-    """A copy of the baseline whose project records its own copy of the template."""
-    shutil.copytree(baseline.tmp, tmp_path, dirs_exist_ok=True, symlinks=True)
-    space = Workspace(tmp_path / "template", tmp_path / "project", tmp_path)
-    answers = space.read(".copier-answers.yml")
-    build_file_tree(
-        space.project,
-        {".copier-answers.yml": answers.replace(str(baseline.template), str(space.template))},
-    )
-    space.commit("use this test's template")
-    return space
+    return baseline.copied(tmp_path)
 
 
 def grown(spec: Mapping[str, Any]) -> dict[str, Any]:
