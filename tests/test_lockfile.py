@@ -11,10 +11,21 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from filler import api
 from filler.errors import ProjectError
-from filler.lockfile import LOCK_VERSION, Lock, LockEntry, State, read_lock, unit_status, write_lock
+from filler.lockfile import (
+    LOCK_VERSION,
+    Lock,
+    LockEntry,
+    LockOutcome,
+    State,
+    read_lock,
+    unit_status,
+    write_lock,
+)
 from filler.source.units import Unit, find_unit, find_units, legacy_body_sha
 from tests.helpers.projects import CHECKOUT, git
 
@@ -78,6 +89,37 @@ def test_the_lock_round_trips_sorted_and_versioned(tmp_path: Path) -> None:
     assert again.get("pkg.m:h") is not None and again.units["pkg.m:h"].failed
     assert read_lock(tmp_path / "missing.json") == Lock()
     assert set(lock.without({"pkg.m:f"}).units) == {"pkg.m:g", "pkg.m:h"}
+
+
+ENTRIES = st.builds(
+    LockEntry,
+    spec_hash=st.text(),
+    body_sha=st.text(),
+    provider=st.text(),
+    model=st.text(),
+    rounds=st.integers(0, 10),
+    tests_passed=st.integers(0, 10**6),
+    tests_total=st.integers(0, 10**6),
+    seconds=st.floats(0, 1e6),
+    tokens=st.integers(0, 10**9),
+    recorded_at=st.text(),
+    targets=st.lists(st.text(), max_size=3).map(tuple),
+    outcome=st.sampled_from(LockOutcome),
+    reason=st.text(),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text(), ENTRIES, max_size=6))
+def test_the_lock_text_is_plain_indented_json_of_its_sorted_entries(
+    units: dict[str, LockEntry],
+) -> None:
+    # Lock.to_json joins each entry's text, made once: it must read as dumping the whole map.
+    lock = Lock(units)
+    whole = {"version": LOCK_VERSION, "units": {u: asdict(units[u]) for u in sorted(units)}}
+    assert lock.to_json() == json.dumps(whole, indent=2) + "\n"
+    read = json.loads(lock.to_json())["units"]
+    assert Lock({u: LockEntry.from_json(e) for u, e in read.items()}) == lock
 
 
 DAMAGED: list[tuple[bytes, str]] = [
