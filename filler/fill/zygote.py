@@ -6,8 +6,9 @@ plugins, the modules it is told to preload and the runner's own plugin (`return_
 as source), runs one empty test session so that pytest's
 own lazily imported modules are loaded too, then serves requests, one JSON line each on stdin:
 for each it compiles the project's own modules that changed (`_compile_project`: the package's
-`__init__` imports every feature, which each child would compile again), forks a child that
-takes the candidate's environment, directory and limits, runs
+`__init__` imports every feature, which each child would compile again; and the project's tests,
+their asserts rewritten as pytest rewrites them, a fifth of a short session), forks a child
+that takes the candidate's environment, directory and limits, runs
 `pytest.main` on the unit's node ids and writes the cases pytest's junit reporter built (as
 JSON, never as an XML file) to a pipe of its own. Once the child has ended, every other process
 of the sandbox's PID namespace is killed and every writable place is put back as it was, so
@@ -21,10 +22,12 @@ The zygote is not dumpable: a candidate cannot read its memory or open its descr
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import ctypes
 import gc
 import hashlib
+import importlib.util
 import json
 import os
 import resource
@@ -45,11 +48,19 @@ _DRAIN_SECONDS = 1.0
 # Every place a candidate can write besides its own directory; each is put back after it.
 _WRITABLE = ("/tmp", "/dev", "/dev/shm")
 _WARM_UP = "/tmp/filler-warm-up"
+_WARM_UP_FILES = {
+    "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-ra"\n',
+    "test_warm_up.py": "def test_warm_up():\n    assert [1] == [1]\n",
+}
 _T = TypeVar("_T")
 # The project's modules as the zygote compiled them, by path in the view: (sha1 of the source
 # bytes, code). A child takes one only for those very bytes; a candidate's own files are never
 # in it (the zygote compiles no code a model wrote before its tests have passed).
 _COMPILED: dict[str, tuple[bytes, CodeType]] = {}
+# The project's test modules (and conftests) as pytest rewrites their asserts, by path in the
+# view, likewise; a child's pytest takes one for those very bytes, with the assertion pass hook
+# off as it was here, and rewrites anything else itself.
+_REWRITTEN: dict[str, tuple[bytes, CodeType]] = {}
 
 
 def main() -> None:
@@ -66,6 +77,7 @@ def main() -> None:
         base_path = _warm_up(preload)
         _load_plugin(plugin, plugin_source)
         _share_compiled_modules()
+        _share_rewritten_tests()
     except BaseException as exc:  # whatever stops it, warm runs are impossible: say why
         _send(control_out, {"ready": False, "error": f"{type(exc).__name__}: {exc}"})
         return
@@ -93,8 +105,11 @@ def _warm_up(preload: list[str]) -> list[str]:
         with contextlib.suppress(Exception):
             __import__(name)
     os.makedirs(_WARM_UP)
-    with open(os.path.join(_WARM_UP, "test_warm_up.py"), "w", encoding="utf-8") as test:
-        test.write("def test_warm_up():\n    assert True\n")
+    # Shaped like a project's (its settings in pyproject.toml, a rewritten assert) so that what
+    # pytest imports for those is imported here, not in every child.
+    for name, text in _WARM_UP_FILES.items():
+        with open(os.path.join(_WARM_UP, name), "w", encoding="utf-8") as file:
+            file.write(text)
     args = ["-q", "-p", "no:cacheprovider", "--junitxml=/dev/null", f"--rootdir={_WARM_UP}"]
     pytest.main([*args, _WARM_UP])
     for name, module in list(sys.modules.items()):
@@ -135,13 +150,59 @@ def _share_compiled_modules() -> None:
     SourceFileLoader.source_to_code = source_to_code  # type: ignore[method-assign,assignment]
 
 
+def _share_rewritten_tests() -> None:
+    """Have pytest's assertion rewriting look in `_REWRITTEN` first: a child inherits it. A
+    pytest without the private function this wraps rewrites every time, as before."""
+    from _pytest.assertion import rewrite
+
+    rewrite_test = getattr(rewrite, "_rewrite_test", None)
+    if rewrite_test is None:
+        return
+
+    def rewritten(path: Any, config: Any) -> tuple[bytes, CodeType]:
+        known = _REWRITTEN.get(str(path))
+        if known is not None and not config.getini("enable_assertion_pass_hook"):
+            source = path.read_bytes()
+            if known[0] == hashlib.sha1(source).digest():
+                return importlib.util.source_hash(source), known[1]
+        return rewrite_test(path, config)  # type: ignore[no-any-return]
+
+    rewrite._rewrite_test = rewritten
+
+
 def _compile_project(view: str) -> None:
-    """Compile the project's modules under `view`/src that are new or changed since the last
-    request, and forget those gone. Only files that resolve outside the view are compiled: the
-    project's own, linked in; what the candidate wrote stays for its child to compile."""
+    """Compile the project's modules under `view`/src and rewrite its tests under `view`/tests
+    that are new or changed since the last request, and forget those gone. Only files that
+    resolve outside the view are compiled: the project's own, linked in; what the candidate
+    wrote stays for its child to compile."""
+    _refresh(_COMPILED, os.path.join(view, "src"), view, _compiled)
+    _refresh(_REWRITTEN, os.path.join(view, "tests"), view, _rewritten)
+
+
+def _compiled(data: bytes, path: str) -> CodeType:
+    return compile(data, path, "exec", dont_inherit=True)
+
+
+def _rewritten(data: bytes, path: str) -> CodeType:
+    """What pytest's `_rewrite_test` makes of `data` without a config: the pass hook off."""
+    from _pytest.assertion.rewrite import rewrite_asserts
+
+    tree = ast.parse(data, filename=path)
+    rewrite_asserts(tree, data, path, None)
+    return compile(tree, path, "exec", dont_inherit=True)
+
+
+def _refresh(
+    table: dict[str, tuple[bytes, CodeType]],
+    top: str,
+    view: str,
+    make: Callable[[bytes, str], CodeType],
+) -> None:
+    """`table` holds `make`'s code for every .py file under `top` linked in from outside `view`
+    whose bytes it has not seen, and nothing for a file gone."""
     inside = os.path.realpath(view) + os.sep
     seen, walked = set(), set()
-    for directory, subdirectories, names in os.walk(os.path.join(view, "src"), followlinks=True):
+    for directory, subdirectories, names in os.walk(top, followlinks=True):
         walked.add(os.path.realpath(directory))  # a link back up is walked once, not forever
         subdirectories[:] = [
             d
@@ -159,12 +220,13 @@ def _compile_project(view: str) -> None:
                 continue
             seen.add(path)
             digest = hashlib.sha1(data).digest()
-            if _COMPILED.get(path, (b"",))[0] != digest:
-                _COMPILED.pop(path, None)
-                with contextlib.suppress(SyntaxError, ValueError):
-                    _COMPILED[path] = (digest, compile(data, path, "exec", dont_inherit=True))
-    for path in _COMPILED.keys() - seen:
-        del _COMPILED[path]
+            if table.get(path, (b"",))[0] != digest:
+                table.pop(path, None)
+                # Code that does not compile here fails in the child, which says why.
+                with contextlib.suppress(Exception):
+                    table[path] = (digest, make(data, path))
+    for path in table.keys() - seen:
+        del table[path]
 
 
 def _remember_metadata() -> None:

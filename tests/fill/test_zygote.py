@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 # Run in a fresh interpreter: remembering patches importlib.metadata for the whole process.
 REMEMBERED = """
@@ -85,3 +86,77 @@ def test_the_projects_modules_are_compiled_once_and_never_served_stale() -> None
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "compiled"
+
+
+# The project's tests rewritten by the zygote, taken by pytest for those very bytes only.
+REWRITTEN = """
+import os, sys, tempfile
+import pytest
+from _pytest.assertion import rewrite
+from filler.fill import zygote
+
+root = tempfile.mkdtemp()
+project, view = os.path.join(root, "project", "tests"), os.path.join(root, "view")
+os.makedirs(project)
+os.makedirs(os.path.join(view, "tests"))
+test = os.path.join(project, "test_a.py")
+with open(test, "w") as f:
+    f.write("def test_a():\\n    x = 1\\n    assert x == 2\\n")
+os.symlink(test, os.path.join(view, "tests", "test_a.py"))
+with open(os.path.join(view, "tests", "test_b.py"), "w") as f:  # the candidate's own
+    f.write("def test_b():\\n    assert [1] == [2]\\n")
+
+zygote._share_rewritten_tests()
+zygote._compile_project(view)
+in_view = os.path.join(view, "tests", "test_a.py")
+assert list(zygote._REWRITTEN) == [in_view]
+rewritten = []
+rewrite_asserts = rewrite.rewrite_asserts
+rewrite.rewrite_asserts = lambda tree, source, path, config: (
+    rewritten.append(os.path.basename(path)), rewrite_asserts(tree, source, path, config)
+)
+
+
+class Failures:
+    def __init__(self):
+        self.reports = {}
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.reports[report.nodeid.rpartition("::")[2]] = str(report.longrepr)
+
+
+def run():
+    failures = Failures()
+    args = ["-q", "-p", "no:cacheprovider", "--rootdir", view, os.path.join(view, "tests")]
+    pytest.main(args, plugins=[failures])
+    return failures.reports
+
+
+def tests_rewritten():
+    return sorted(name for name in rewritten if name.startswith("test_"))  # not the plugins
+
+
+first = run()
+assert tests_rewritten() == ["test_b.py"]  # the zygote rewrote test_a, not the candidate's test_b
+assert "assert 1 == 2" in first["test_a"], first  # rewritten: the values are shown
+assert "assert [1] == [2]" in first["test_b"], first
+with open(test, "w") as f:
+    f.write("def test_a():\\n    x = 1\\n    assert x == 3\\n")  # same size, same second
+rewritten.clear()
+for name in ("test_a", "test_b"):
+    del sys.modules[name]  # as a fresh child would import them
+again = run()
+assert tests_rewritten() == ["test_a.py", "test_b.py"]
+assert "assert 1 == 3" in again["test_a"], again
+print("rewritten")
+"""
+
+
+def test_the_projects_tests_are_rewritten_once_and_never_served_stale(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", REWRITTEN],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().endswith("rewritten")
