@@ -37,6 +37,7 @@ import signal
 import stat
 import sys
 import time
+import types
 from collections.abc import Callable
 from types import CodeType
 from typing import Any, TypeVar
@@ -111,7 +112,10 @@ def _warm_up(preload: list[str]) -> list[str]:
         with open(os.path.join(_WARM_UP, name), "w", encoding="utf-8") as file:
             file.write(text)
     args = ["-q", "-p", "no:cacheprovider", "--junitxml=/dev/null", f"--rootdir={_WARM_UP}"]
-    pytest.main([*args, _WARM_UP])
+    plugins = _PluginModules()
+    pytest.main([*args, _WARM_UP], plugins=[plugins])
+    for module in plugins.modules:
+        _list_only_what_pytest_takes(module)
     for name, module in list(sys.modules.items()):
         if (getattr(module, "__file__", None) or "").startswith(_WARM_UP):
             del sys.modules[name]
@@ -124,11 +128,57 @@ def _warm_up(preload: list[str]) -> list[str]:
     return base_path
 
 
+class _PluginModules:
+    """The modules a pytest session registers as plugins (pytest's own, those installed)."""
+
+    def __init__(self) -> None:
+        self.modules: list[types.ModuleType] = []
+
+    def pytest_plugin_registered(self, plugin: object) -> None:
+        if isinstance(plugin, types.ModuleType):
+            self.modules.append(plugin)
+
+
+# What no hook and no fixture can be: pytest looks further only at other objects, and at
+# functions and classes that wrap another (`__wrapped__`: a fixture under a decorator).
+_INERT = (types.ModuleType, str, bytes, int, float, complex, bool, type(None), tuple, frozenset)
+_DEFINED = (types.FunctionType, types.BuiltinFunctionType, type)  # a tuple: Python 3.9 runs this
+
+
+def _list_only_what_pytest_takes(module: types.ModuleType) -> None:
+    """Give a plugin module a `__dir__` that lists the names pytest could take from it.
+
+    Every session registers each of its forty-odd plugin modules: it reads every name `dir`
+    lists for a hook (a name starting `pytest_`) and then for a fixture, some 1,700 names in
+    all, an eighth of a short session. Only the names those reads could take are listed now;
+    a module that has gained a name since lists all its names again.
+    """
+
+    def takes(name: str, value: object) -> bool:
+        if name.startswith("pytest_"):
+            return True
+        if isinstance(value, _INERT):
+            return False
+        if isinstance(value, _DEFINED):
+            try:
+                return hasattr(value, "__wrapped__")
+            except Exception:  # an attribute that raises: pytest copes, so it is listed
+                return True
+        return True
+
+    namespace = vars(module)
+    taken = sorted(name for name, value in namespace.items() if takes(name, value))
+
+    def __dir__() -> list[str]:
+        return list(taken) if len(namespace) == size else sorted(namespace)
+
+    module.__dir__ = __dir__  # type: ignore[attr-defined]
+    size = len(namespace)
+
+
 def _load_plugin(name: str, source: str) -> None:
     """Import the runner's pytest plugin `name` from `source` once: a child's `-p name` then
     finds it loaded, instead of reading, rewriting and compiling it for every candidate."""
-    import types
-
     module = types.ModuleType(name)
     module.__file__ = f"{name}.py"
     exec(compile(source, module.__file__, "exec"), module.__dict__)

@@ -160,3 +160,66 @@ def test_the_projects_tests_are_rewritten_once_and_never_served_stale(tmp_path: 
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip().endswith("rewritten")
+
+
+# Plugin modules listing only what pytest could take: a session registers the same hooks and
+# fixtures as with every name listed.
+LISTED = """
+import contextlib, io, os, sys, tempfile
+import pytest
+from filler.fill import zygote
+
+root = tempfile.mkdtemp()
+with open(os.path.join(root, "test_it.py"), "w") as f:
+    f.write("def test_it(tmp_path, capsys, monkeypatch):\\n    assert tmp_path.exists()\\n")
+
+
+class Seen:
+    def pytest_sessionfinish(self, session):
+        manager = session.config.pluginmanager
+        self.hooks = sorted(
+            (name, impl.function.__module__, impl.function.__qualname__)
+            for name in dir(manager.hook)
+            if name.startswith("pytest_")
+            for impl in getattr(manager.hook, name).get_hookimpls()
+            if not isinstance(impl.plugin, (Seen, zygote._PluginModules))
+        )
+
+
+def session(*plugins):
+    seen = Seen()
+    args = ["-q", "-p", "no:cacheprovider", "--rootdir", root, root]
+    assert pytest.main(args, plugins=[*plugins, seen]) == 0
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        assert pytest.main([*args, "--fixtures", "-v"]) == 0
+    seen.fixtures = shown.getvalue().split("\\n")[1:-2]  # not the header and the timing
+    return seen
+
+
+modules = zygote._PluginModules()
+before = session(modules)
+assert len(modules.modules) > 20 and all(m.__name__ for m in modules.modules)
+names = sum(len(dir(m)) for m in modules.modules)
+for module in modules.modules:
+    zygote._list_only_what_pytest_takes(module)
+listed = sum(len(dir(m)) for m in modules.modules)
+after = session()
+assert after.hooks == before.hooks and len(after.hooks) > 100
+assert after.fixtures == before.fixtures and sum("[session scope]" in f for f in after.fixtures) > 3
+assert listed < names / 2, (listed, names)
+fixtures = sys.modules["_pytest.fixtures"]
+assert "fixture" not in dir(fixtures) and "pytest_sessionstart" in dir(fixtures)
+fixtures.added_since = 1  # a module that gains a name lists all its names again
+assert {"fixture", "added_since"} <= set(dir(fixtures))
+print("listed")
+"""
+
+
+def test_plugin_modules_list_what_pytest_takes_and_it_takes_the_same(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", LISTED],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip().endswith("listed")
