@@ -97,9 +97,14 @@ CASES = {
     "hypothesis": (
         with_designed(
             "return 2 * x",
-            "from hypothesis import given, strategies as st\n\nfrom pkg.mod import double\n\n\n"
-            "@given(st.integers())\ndef test_d(x):\n    assert double(x) == 2 * x\n\n\n"
-            "@given(st.integers())\ndef test_e(x):\n    assert double(x) == x + 1\n",
+            # No deadline: an example that runs slow on a loaded machine must not make one run
+            # fail where the other passed.
+            "from hypothesis import given, settings, strategies as st\n\n"
+            "from pkg.mod import double\n\n\n"
+            "@settings(deadline=None)\n@given(st.integers())\n"
+            "def test_d(x):\n    assert double(x) == 2 * x\n\n\n"
+            "@settings(deadline=None)\n@given(st.integers())\n"
+            "def test_e(x):\n    assert double(x) == x + 1\n",
         ),
         [f"{DESIGNED}::test_d", f"{DESIGNED}::test_e"],
     ),
