@@ -170,6 +170,7 @@ def _signature(node: FunctionNode, indent: str = "", *, documented: bool = True)
     return decorators + head + (_first_line(node) if documented else "")
 
 
+@lru_cache(maxsize=512)  # each unit's prompt shows every module: each text is read once
 def public_signatures(source: str, module: str, *, outline: bool = False) -> str:
     """The module's public API as one-line stubs, under a `# module` heading (see the module
     docstring). An `outline` names without explaining: no doc comments and no class members,
