@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from benchmarks.throughput.run import table as throughput_table
 from filler.lockfile import State
 from filler.plan import PLAN_KEY
 from filler.project import load_project
@@ -122,6 +123,23 @@ def test_the_benchmarks_page_quotes_the_committed_throughput_results() -> None:
         assert row in section, row
         if run["filler_ms_per_unit"] is not None:
             assert f"{run['filler_ms_per_unit']:.1f} ms" in section
+
+
+def test_the_benchmarks_page_quotes_the_committed_results_with_tests() -> None:
+    section = _section("Throughput")
+    grid = json.loads((CHECKOUT / "benchmarks/throughput/results-tests.json").read_text("utf-8"))
+    assert throughput_table(grid) in section
+    verify = json.loads((CHECKOUT / "benchmarks/throughput/verify.json").read_text("utf-8"))
+    for runner, name in (
+        ("cold", "cold (copy + fresh pytest)"),
+        ("warm", "warm (fork of a zygote)"),
+    ):
+        figures = verify[runner]
+        row = (
+            f"| {name} | {figures['median_ms']:.0f} ms | {figures['p95_ms']:.0f} ms | "
+            f"{figures['cpu_median_ms']:.0f} ms |"
+        )
+        assert row in section, row
 
 
 def test_the_benchmarks_page_quotes_the_committed_humaneval_results() -> None:
