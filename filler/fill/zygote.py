@@ -172,7 +172,7 @@ def _list_only_what_pytest_takes(module: types.ModuleType) -> None:
     def __dir__() -> list[str]:
         return list(taken) if len(namespace) == size else sorted(namespace)
 
-    module.__dir__ = __dir__  # type: ignore[attr-defined]
+    module.__dir__ = __dir__  # type: ignore[method-assign]
     size = len(namespace)
 
 
@@ -217,7 +217,7 @@ def _share_rewritten_tests() -> None:
                 return importlib.util.source_hash(source), known[1]
         return rewrite_test(path, config)  # type: ignore[no-any-return]
 
-    rewrite._rewrite_test = rewritten
+    rewrite._rewrite_test = rewritten  # type: ignore[assignment]
 
 
 def _compile_project(view: str) -> None:
