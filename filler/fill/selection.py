@@ -82,10 +82,14 @@ def select(project: Project, options: FillOptions, provider: tuple[str, str]) ->
             for path in sorted((project.root / "tests").glob("test_*.py"))
         }
     )
-    # Demos wait for the package's units anyway: they are filled after them.
+    # Demos wait for the package's units anyway: they are filled after them. A test's fixtures
+    # and helpers call units too: a fixture's set-up or tear-down reaching a stub skips it.
     waits = waits_for(
         [job for job in jobs if not job.is_demo],
-        {unit_id: [test.source for test in shown] for unit_id, shown in tests.items()},
+        {
+            unit_id: [text for test in shown for text in (test.source, *test.helpers)]
+            for unit_id, shown in tests.items()
+        },
     )
     return Selection(units, lock, jobs, tests, waits)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from filler.fill.selection import Job, waits_for
+from filler import api
+from filler.fill.pipeline import FillOptions
+from filler.fill.selection import Job, select, waits_for
 from filler.lockfile import State, UnitStatus
-from filler.project import Module, ModuleKind
+from filler.project import Module, ModuleKind, load_project
 from filler.source.units import Unit, UnitKind
 
 
@@ -48,3 +51,44 @@ def test_a_name_two_units_share_and_a_test_that_does_not_parse_say_nothing() -> 
     jobs = [job("pkg.a:load"), job("pkg.b:load"), job("pkg.b:use")]
     tests = {"pkg.b:use": ["assert use(load())", "def broken(:"]}
     assert waits_for(jobs, tests) == {}
+
+
+# `count`'s test names only `count` and its fixture; the fixture's set-up calls `make`.
+BAG = {
+    "package_name": "bagkit",
+    "description": "Bags.",
+    "features": [
+        {
+            "name": "bag",
+            "description": "Bags of numbers.",
+            "fixtures": [{"name": "made", "value": "make()"}],
+            "functions": [
+                {
+                    "name": "count",
+                    "params": "b: list[int]",
+                    "returns": "int",
+                    "doc": "How many numbers b holds.",
+                    "examples": [{"call": "count(made)", "expect": 2}],
+                },
+                {
+                    "name": "make",
+                    "params": "",
+                    "returns": "list[int]",
+                    "doc": "A bag of two.",
+                    "examples": [{"call": "make()", "expect": [1, 2]}],
+                },
+            ],
+        }
+    ],
+}
+
+
+def test_a_unit_waits_for_the_units_its_tests_fixtures_call(tmp_path: Path) -> None:
+    spec = tmp_path / "bag.json"
+    spec.write_text(json.dumps(BAG), encoding="utf-8")
+    project = load_project(api.new(spec, tmp_path / "bag").root)
+    options = FillOptions(
+        max_rounds=1, samples=1, jobs=2, temperature=0, max_tokens=100, test_timeout=10
+    )
+    selection = select(project, options, ("replay", "replay"))
+    assert selection.waits == {"bagkit.bag:count": frozenset({"bagkit.bag:make"})}

@@ -324,3 +324,22 @@ def test_a_property_with_a_fixture_renders_green_and_keeps_draws_apart(
     tests.write_text(shared, "utf-8")
     run = project_venv.run(project, *PYTEST)
     assert "FAILED tests/test_counting.py::test_tally_add_2" in run.stdout, run.stdout
+
+
+@pytest.mark.slow
+def test_a_fixture_whose_tear_down_reaches_a_stub_skips_its_tests(
+    template: Path, tmp_path: Path, project_venv: ProjectVenv
+) -> None:
+    data = _tally_with("features.0.classes.0.fixtures.0.teardown", "t.reset()")
+    reset = {"name": "reset", "params": "", "returns": "None", "doc": "Back to zero."}
+    data["features"][0]["classes"][0]["methods"].append(reset)
+    project = render(data, tmp_path / "tally", template=template)
+    module = project / "src" / "tallykit" / "counting.py"
+    # `add` filled, `reset` still a stub: the tests of `add` pass, then their tear-down meets it
+    text = module.read_text("utf-8").replace("        raise NotImplementedError", TALLY_ADD, 1)
+    module.write_text(text, "utf-8")
+    checked = project_venv.check(project)
+    assert checked.ok, checked.explain()
+    summary = checked.pytest.stdout.splitlines()[-1]
+    assert re.fullmatch(r"1 passed, 2 skipped in [\d.]+s", summary), checked.pytest.stdout
+    assert "not filled yet" in checked.pytest.stdout
