@@ -38,7 +38,7 @@ import yaml
 
 from filler.errors import ProjectError
 from filler.fill.context import spec_tests_by_unit
-from filler.fill.runner import CaseOutcome, project_python, run_tests
+from filler.fill.runner import CaseOutcome, project_python, return_checked, run_tests
 from filler.fill.sandbox import SandboxMode
 from filler.git import git, run_git
 from filler.lockfile import Lock, State, read_lock, unit_status, write_lock
@@ -169,21 +169,25 @@ def _failing(
         and unit_status(unit, lock.get(unit.id)).state is not State.STALE
     }
     every = [node for _, _, nodes in checked.values() for node in nodes]
-    bad = _failed_tests(root, retest, every, len(checked)) if every else set()
+    returns = [name for _, unit, _ in checked.values() for name in return_checked(unit)]
+    bad = _failed_tests(root, retest, every, returns, len(checked)) if every else set()
     if bad is None:  # one body that hangs stops the run for all: each unit's tests alone
         bad = set()
-        for _, _, nodes in checked.values():
-            alone = _failed_tests(root, retest, nodes, 1)
+        for _, unit, nodes in checked.values():
+            alone = _failed_tests(root, retest, nodes, return_checked(unit), 1)
             bad |= set(nodes) if alone is None else alone
     return [(module, unit) for module, unit, nodes in checked.values() if bad & set(nodes)]
 
 
-def _failed_tests(root: Path, retest: Retest, nodes: list[str], units: int) -> set[str] | None:
-    """The node ids of `nodes` that fail or err; None when the run was stopped before its end."""
+def _failed_tests(
+    root: Path, retest: Retest, nodes: list[str], returns: list[str], units: int
+) -> set[str] | None:
+    """The node ids of `nodes` that fail or err, what `returns` return checked against their
+    annotations as in a fill; None when the run was stopped before its end."""
     run = asyncio.run(
         run_tests(
             root, {}, sorted(set(nodes)), timeout=retest.timeout * max(1, units),
-            python=project_python(root), sandbox=retest.sandbox,
+            python=project_python(root), sandbox=retest.sandbox, checked=returns,
         )
     )  # fmt: skip
     if run.timed_out or run.limit is not None:

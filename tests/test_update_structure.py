@@ -291,3 +291,29 @@ def test_a_kept_body_that_hangs_once_merged_stops_only_its_own_tests(space: Work
     assert "shop.cart:Line" in result.kept and result.stubbed_by_failing_tests == ()
     assert method_code(space.read(CART), "Bag", "count") == method_code(hangs, "Bag", "count")
     assert result.run.units == ()
+
+
+@pytest.mark.slow
+def test_a_kept_body_whose_result_no_longer_fits_its_annotation_is_refilled(
+    space: Workspace,
+) -> None:
+    # `off` becomes a float: Line.total's kept body now returns 6.0 for `-> int`, which its
+    # test's `== 6` takes; the re-test checks returns against annotations, as a fill does.
+    spec = copy.deepcopy(SPEC)
+    line = spec["features"][0]["classes"][1]
+    line["fields"][2] = field("off", "float", 0.0)
+    total = (
+        "class Line:\n    def total(self, price: int) -> int:\n"
+        "        return round(price * self.qty - self.off)\n"
+    )
+    result = api.update(
+        space.project,
+        data_file=space.spec(spec),
+        flags=space.flags({"shop.cart:Line": [fenced(total)]}),
+    )
+    assert_clean_merge(space.project)
+    (aside,) = result.stubbed_by_failing_tests
+    assert (aside.name, aside.reason) == ("shop.cart:Line", "tests fail after the update")
+    assert result.refilled == ("shop.cart:Line",)
+    assert "return round(price * self.qty - self.off)" in space.read(CART)
+    assert "shop.cart:Bag" in result.kept and result.failing == ()

@@ -41,7 +41,7 @@ from filler.fill.flow import (
     fill_flow,
 )
 from filler.fill.holdback import hide_examples, split_held_back, unit_examples
-from filler.fill.runner import run_script
+from filler.fill.runner import return_checked, run_script
 from filler.fill.sandbox import fallback_notice
 from filler.fill.selection import FillOptions, Job, Selection, select_jobs
 from filler.fill.warm import WarmRunner
@@ -58,7 +58,7 @@ from filler.prompts import PromptContext, Prompts, prompt_too_long
 from filler.providers.base import Message, PromptStyle, Provider, Purpose, Reply, Request
 from filler.report import CallStats, Outcome, Rejection, RunRecord, UnitRecord
 from filler.source.formatting import Linted
-from filler.source.units import Unit, UnitKind, find_unit, reset_to_stub, unit_source
+from filler.source.units import Unit, find_unit, reset_to_stub, unit_source
 from filler.writer import Baseline, FileLocks, atomic_write
 
 __all__ = ["FillOptions", "Job", "Progress", "fill_project", "select_jobs"]
@@ -301,7 +301,7 @@ class _Run:
                 files,
                 [*spec_ids, *held_ids, *designed_ids],
                 timeout=timeout,
-                checked=_return_checked(job.unit),
+                checked=return_checked(job.unit),
             )
         by_id = {r.node_id: r for r in run.results}
         return Check(
@@ -517,16 +517,6 @@ def _public_names(source: str) -> tuple[str, ...]:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
         and not node.name.startswith("_")
     )
-
-
-def _return_checked(unit: Unit) -> list[str]:
-    """The unit's functions ("module:qualname") whose results its tests check against their
-    return annotations: an object equal to everything passes an `==` but is no int."""
-    if unit.kind is UnitKind.CLASS:
-        names = [f"{unit.qualname}.{target}" for target in unit.targets if target != "__init__"]
-    else:
-        names = [unit.qualname]
-    return [f"{unit.module}:{name}" for name in names]
 
 
 def _test_names(source: str) -> list[str]:

@@ -26,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from filler.fill.sandbox import Confinement, Limit, Limits, SandboxMode, confine, private_env
+from filler.source.units import Unit, UnitKind
 from filler.writer import TEMP_SUFFIX
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "TestResult",
     "TestRun",
     "project_python",
+    "return_checked",
     "run_script",
     "run_tests",
 ]
@@ -285,6 +287,16 @@ def pytest_args(node_ids: Sequence[str], junit: str, checked: Sequence[str] = ()
         *(["-p", RETURN_CHECK] if checked else []), *checks,
         f"--junitxml={junit}", "-o", "junit_family=xunit1", *node_ids,
     ]  # fmt: skip
+
+
+def return_checked(unit: Unit) -> list[str]:
+    """The unit's functions ("module:qualname") whose results its tests check against their
+    return annotations: an object equal to everything passes an `==` but is no int."""
+    if unit.kind is UnitKind.CLASS:
+        names = [f"{unit.qualname}.{target}" for target in unit.targets if target != "__init__"]
+    else:
+        names = [unit.qualname]
+    return [f"{unit.module}:{name}" for name in names]
 
 
 def with_return_check(files: Mapping[Path, str], checked: Sequence[str]) -> Mapping[Path, str]:
