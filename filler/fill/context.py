@@ -94,7 +94,10 @@ def spec_tests_by_unit(test_files: Mapping[Path, str]) -> dict[str, tuple[Visibl
         lines = source.splitlines()
         numbered = source_lines(source)
         for suffix, function, decorators in _test_functions(tree):
-            text = segment(numbered, function)
+            # What a test's own decorators say is part of it (`@given(n=st.integers(1, 6))`:
+            # the values n takes); its `spec` mark only says which unit it is for.
+            said = [d for d in function.decorator_list if _marked_unit(d) is None]
+            text = "".join(f"@{segment(numbered, d)}\n" for d in said) + segment(numbered, function)
             used = [helpers[name] for name in _helpers_used(function, helpers)]
             shown = tuple("\n".join(lines[_first_line_of(d) - 1 : d.end_lineno]) for d in used)
             test = VisibleTest(f"{path.as_posix()}::{suffix}", text, shown)

@@ -53,7 +53,7 @@ def source_lines(source: str) -> tuple[str, ...]:
     return tuple(_LINE.findall(source))
 
 
-def segment(lines: tuple[str, ...], node: ast.stmt) -> str:
+def segment(lines: tuple[str, ...], node: ast.stmt | ast.expr) -> str:
     """What `ast.get_source_segment` gives for `node`, from the source's `source_lines`: that
     function splits the whole source on every call, which made reading a file's tests quadratic."""
     first, last = node.lineno - 1, (node.end_lineno or node.lineno) - 1

@@ -88,6 +88,20 @@ def test_visible_tests_are_the_ones_marked_with_the_unit_id() -> None:
     assert 'assert word_tokens("Hello, world!")' in found[0].source
 
 
+def test_a_test_shows_what_its_decorators_say_but_not_its_spec_mark() -> None:
+    # The model must see the values a property draws; which unit a test is for says nothing.
+    source = (
+        "import pytest\nfrom hypothesis import given, strategies as st\n\n\n"
+        '@pytest.mark.spec("pkg.m:f")\n@given(n=st.integers(min_value=1, max_value=6))\n'
+        "def test_f_1(n) -> None:\n    assert f(n) > 0\n"
+    )
+    (test,) = spec_tests_by_unit({Path("tests/test_m.py"): source})["pkg.m:f"]
+    assert test.source == (
+        "@given(n=st.integers(min_value=1, max_value=6))\n"
+        "def test_f_1(n) -> None:\n    assert f(n) > 0"
+    )
+
+
 def test_a_test_file_that_does_not_parse_is_skipped() -> None:
     files = {Path("tests/a.py"): "def (", Path("tests/b.py"): TESTS}
     found = spec_tests_by_unit(files)["textkit.tokenize:Vocabulary"]
