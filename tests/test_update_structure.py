@@ -24,6 +24,7 @@ import pytest
 from filler import api
 from filler.lockfile import LOCK_VERSION, read_lock
 from filler.source.units import version_2_hashes
+from filler.update import UpdateResult
 from tests.helpers.projects import build_file_tree, git
 from tests.test_update import Workspace, assert_clean_merge, fenced
 
@@ -187,6 +188,22 @@ def test_new_fields_a_base_an_enum_member_and_a_constant_keep_every_body(space: 
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+def update_refilling_line(space: Workspace, spec: Mapping[str, Any], body: str) -> UpdateResult:
+    """`filler update` to `spec` with a reply of `body` for Line.total ready; Line's kept body
+    must fail its re-test, be set aside and be filled again with that reply."""
+    total = f"class Line:\n    def total(self, price: int) -> int:\n        {body}\n"
+    result = api.update(
+        space.project,
+        data_file=space.spec(spec),
+        flags=space.flags({"shop.cart:Line": [fenced(total)]}),
+    )
+    assert_clean_merge(space.project)
+    (aside,) = result.stubbed_by_failing_tests
+    assert (aside.name, aside.reason) == ("shop.cart:Line", "tests fail after the update")
+    assert result.refilled == ("shop.cart:Line",)
+    return result
+
+
 @pytest.mark.slow
 def test_a_removed_field_a_kept_body_uses_is_refilled_or_reported_never_verified(
     space: Workspace,
@@ -199,22 +216,11 @@ def test_a_removed_field_a_kept_body_uses_is_refilled_or_reported_never_verified
     _tagged, line, bag = spec["features"][0]["classes"]
     line["fields"] = line["fields"][:2]  # `off`, which Line.total reads
     bag["fields"] = bag["fields"][:1]  # `extra`, which Bag.count reads
-    total = (
-        "class Line:\n    def total(self, price: int) -> int:\n        return price * self.qty\n"
-    )
-    result = api.update(
-        space.project,
-        data_file=space.spec(spec),
-        flags=space.flags({"shop.cart:Line": [fenced(total)]}),
-    )
-    assert_clean_merge(space.project)
+    result = update_refilling_line(space, spec, "return price * self.qty")
 
-    (aside,) = result.stubbed_by_failing_tests
-    assert (aside.name, aside.reason) == ("shop.cart:Line", "tests fail after the update")
     saved = space.read(".filler/replaced/shop.cart:Line.py")
     assert "tests fail after the update" in saved.splitlines()[0]
     assert "return price * self.qty - self.off" in saved
-    assert result.refilled == ("shop.cart:Line",)
     after = space.read(CART)
     assert "        return price * self.qty\n" in after and "self.off" not in after
     # A body a person edited is theirs: kept as it is, and reported as failing, not as kept.
@@ -302,18 +308,6 @@ def test_a_kept_body_whose_result_no_longer_fits_its_annotation_is_refilled(
     spec = copy.deepcopy(SPEC)
     line = spec["features"][0]["classes"][1]
     line["fields"][2] = field("off", "float", 0.0)
-    total = (
-        "class Line:\n    def total(self, price: int) -> int:\n"
-        "        return round(price * self.qty - self.off)\n"
-    )
-    result = api.update(
-        space.project,
-        data_file=space.spec(spec),
-        flags=space.flags({"shop.cart:Line": [fenced(total)]}),
-    )
-    assert_clean_merge(space.project)
-    (aside,) = result.stubbed_by_failing_tests
-    assert (aside.name, aside.reason) == ("shop.cart:Line", "tests fail after the update")
-    assert result.refilled == ("shop.cart:Line",)
+    result = update_refilling_line(space, spec, "return round(price * self.qty - self.off)")
     assert "return round(price * self.qty - self.off)" in space.read(CART)
     assert "shop.cart:Bag" in result.kept and result.failing == ()

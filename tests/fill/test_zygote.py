@@ -7,7 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Run in a fresh interpreter: remembering patches importlib.metadata for the whole process.
+
+def last_line_of(script: str, cwd: Path) -> str:
+    """What `script` printed last, run by a fresh interpreter: what the zygote patches (pytest,
+    importlib.metadata, the import system) it patches for the whole process."""
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", script],
+        capture_output=True, text=True, timeout=60, cwd=cwd,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
 REMEMBERED = """
 import importlib.metadata as metadata
 from filler.fill import zygote
@@ -31,12 +42,10 @@ print("remembered")
 """
 
 
-def test_the_metadata_of_each_distribution_is_read_once_and_answers_as_before() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", REMEMBERED], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "remembered"
+def test_the_metadata_of_each_distribution_is_read_once_and_answers_as_before(
+    tmp_path: Path,
+) -> None:
+    assert last_line_of(REMEMBERED, tmp_path) == "remembered"
 
 
 # The project's modules compiled by the zygote, taken by an import of those very bytes only.
@@ -80,12 +89,8 @@ print("compiled")
 """
 
 
-def test_the_projects_modules_are_compiled_once_and_never_served_stale() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", COMPILED], capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "compiled"
+def test_the_projects_modules_are_compiled_once_and_never_served_stale(tmp_path: Path) -> None:
+    assert last_line_of(COMPILED, tmp_path) == "compiled"
 
 
 # The project's tests rewritten by the zygote, taken by pytest for those very bytes only.
@@ -154,12 +159,7 @@ print("rewritten")
 
 
 def test_the_projects_tests_are_rewritten_once_and_never_served_stale(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-B", "-c", REWRITTEN],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.strip().endswith("rewritten")
+    assert last_line_of(REWRITTEN, tmp_path) == "rewritten"
 
 
 # Plugin modules listing only what pytest could take: a session registers the same hooks and
@@ -217,9 +217,4 @@ print("listed")
 
 
 def test_plugin_modules_list_what_pytest_takes_and_it_takes_the_same(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-B", "-c", LISTED],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.strip().endswith("listed")
+    assert last_line_of(LISTED, tmp_path) == "listed"
