@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,25 +168,26 @@ def _failing(
         and tests.get(unit.id)
         and unit_status(unit, lock.get(unit.id)).state is not State.STALE
     }
-    every = [node for _, _, nodes in checked.values() for node in nodes]
-    returns = [name for _, unit, _ in checked.values() for name in return_checked(unit)]
-    bad = _failed_tests(root, retest, every, returns, len(checked)) if every else set()
+    tested = [(unit, nodes) for _, unit, nodes in checked.values()]
+    bad = _failed_tests(root, retest, tested) if tested else set()
     if bad is None:  # one body that hangs stops the run for all: each unit's tests alone
         bad = set()
-        for _, unit, nodes in checked.values():
-            alone = _failed_tests(root, retest, nodes, return_checked(unit), 1)
+        for unit, nodes in tested:
+            alone = _failed_tests(root, retest, [(unit, nodes)])
             bad |= set(nodes) if alone is None else alone
     return [(module, unit) for module, unit, nodes in checked.values() if bad & set(nodes)]
 
 
 def _failed_tests(
-    root: Path, retest: Retest, nodes: list[str], returns: list[str], units: int
+    root: Path, retest: Retest, tested: Sequence[tuple[Unit, Sequence[str]]]
 ) -> set[str] | None:
-    """The node ids of `nodes` that fail or err, what `returns` return checked against their
-    annotations as in a fill; None when the run was stopped before its end."""
+    """The node ids of the units' tests that fail or err, every value each unit returns checked
+    against its annotation as in a fill; None when the run was stopped before its end."""
+    nodes = sorted({node for _, unit_nodes in tested for node in unit_nodes})
+    returns = [name for unit, _ in tested for name in return_checked(unit)]
     run = asyncio.run(
         run_tests(
-            root, {}, sorted(set(nodes)), timeout=retest.timeout * max(1, units),
+            root, {}, nodes, timeout=retest.timeout * len(tested),
             python=project_python(root), sandbox=retest.sandbox, checked=returns,
         )
     )  # fmt: skip
